@@ -1,0 +1,41 @@
+"""Conventions shared by every benchmark in bench/ (imported as ``harness``).
+
+Every case belongs to a *group* (one kernel at one size/dtype) and names its
+*impl*: ``"gradkern"`` for ours, and the peers ``"numpy"``, ``"scipy"``,
+``"torch"``, ``"numdifftools"``, ... measured in the same run. A group may also
+hold a ``"floor"`` case: the memory-bandwidth floor for the same byte traffic.
+``python -m gradkern bench`` turns the saved JSON into a table of medians,
+peer/gradkern ratios and the fraction of the floor gradkern reaches.
+"""
+import os
+
+import numpy as np
+
+from gradkern.bandwidth import stream_pass
+
+QUICK = os.environ.get("GRADKERN_BENCH_QUICK", "") == "1"
+
+
+def sizes(full, quick=None):
+    """The sizes to run: ``full`` normally, ``quick`` (default: the smallest of
+    ``full``) under ``python -m gradkern bench --quick``."""
+    if QUICK:
+        return list(quick) if quick is not None else [min(full)]
+    return list(full)
+
+
+def bench_case(benchmark, group, impl, fn, *args, **kwargs):
+    """Time ``fn(*args, **kwargs)`` as implementation ``impl`` inside ``group``."""
+    benchmark.group = group
+    benchmark.extra_info["impl"] = impl
+    return benchmark(fn, *args, **kwargs)
+
+
+def bench_floor(benchmark, group, n, dtype, n_read, n_write, n_threads=1):
+    """Time the bandwidth floor for ``group``: one in-place pass over ``n_read``
+    arrays of ``n`` elements of ``dtype``, ``n_write`` of them written back."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(n).astype(dtype) for _ in range(n_read)]
+    benchmark.extra_info["bytes"] = int(n) * np.dtype(dtype).itemsize * (n_read + n_write)
+    return bench_case(benchmark, group, "floor", stream_pass, arrays, n_write,
+                      n_threads=n_threads)

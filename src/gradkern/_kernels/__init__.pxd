@@ -1,0 +1,1 @@
+# gradkern._kernels: C-level declarations that other Cython code may cimport.

@@ -1,0 +1,11 @@
+from gradkern._kernels._typedefs cimport intp_t
+
+# The memory-bandwidth floor: one in-place pass with a chosen byte traffic.
+# ptrs[0:n_arrays] are arrays of n elements; the first n_write are read and
+# written back, the rest only read. Each written element becomes
+# x + scale * (sum of all arrays at that index); scale = 0 leaves values intact
+# while the compiler cannot skip the traffic.
+cdef void stream_pass_f64(double **ptrs, int n_arrays, int n_write, intp_t n,
+                          double scale, int n_threads) noexcept nogil
+cdef void stream_pass_f32(float **ptrs, int n_arrays, int n_write, intp_t n,
+                          float scale, int n_threads) noexcept nogil
