@@ -69,5 +69,6 @@ def test_cimport_public_pxd(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     threads, omp = eval(run.stdout.strip())
-    assert omp is gradkern.openmp_enabled()
-    assert threads == (2 if omp else 1)
+    # The example itself is compiled without -fopenmp: the shim's fallback must take over.
+    assert omp is False
+    assert threads == 1
