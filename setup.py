@@ -190,6 +190,9 @@ def extensions():
 setup(
     packages=["gradkern", "gradkern._kernels"],
     package_dir={"gradkern": "gradkern", "gradkern._kernels": KERNEL_DIR},
+    # Only what package_data names goes into the wheel: the .pxd interface, not the
+    # .pyx/.h sources (those are in the sdist through MANIFEST.in).
+    include_package_data=False,
     package_data={
         "gradkern": ["*.pxd"],
         "gradkern._kernels": ["*.pxd"],
