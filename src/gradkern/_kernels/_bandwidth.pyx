@@ -5,6 +5,7 @@ Benchmarks compare a kernel against this pass with the same byte traffic
 (e.g. Adam reads p, g, m, v and writes p, m, v: 4 arrays, 3 written).
 """
 cimport numpy as cnp
+from cython cimport floating
 from cython.parallel cimport prange
 
 from gradkern._kernels._openmp cimport gk_threads_for
@@ -23,28 +24,34 @@ cdef enum:
     MIN_PER_THREAD = 1 << 15      # below this many elements a second thread does not pay
 
 
-cdef void stream_pass_f64(double **ptrs, int n_arrays, int n_write, intp_t n,
-                          double scale, int n_threads) noexcept nogil:
+cdef inline void _range(floating **ptrs, int n_arrays, int n_write, intp_t start, intp_t stop,
+                        floating scale) noexcept nogil:
+    if floating is double:
+        gk_stream_range_f64(ptrs, n_arrays, n_write, start, stop, scale)
+    else:
+        gk_stream_range_f32(ptrs, n_arrays, n_write, start, stop, scale)
+
+
+cdef inline void _pass(floating **ptrs, int n_arrays, int n_write, intp_t n, floating scale,
+                       int n_threads) noexcept nogil:
     cdef int t, nt = gk_threads_for(n_threads, n, MIN_PER_THREAD)
     cdef intp_t chunk
     if nt <= 1:
-        gk_stream_range_f64(ptrs, n_arrays, n_write, 0, n, scale)
+        _range(ptrs, n_arrays, n_write, 0, n, scale)
         return
     chunk = (n + nt - 1) // nt
     for t in prange(nt, schedule='static', num_threads=nt):
-        gk_stream_range_f64(ptrs, n_arrays, n_write, t * chunk, min(n, (t + 1) * chunk), scale)
+        _range(ptrs, n_arrays, n_write, t * chunk, min(n, (t + 1) * chunk), scale)
+
+
+cdef void stream_pass_f64(double **ptrs, int n_arrays, int n_write, intp_t n,
+                          double scale, int n_threads) noexcept nogil:
+    _pass(ptrs, n_arrays, n_write, n, scale, n_threads)
 
 
 cdef void stream_pass_f32(float **ptrs, int n_arrays, int n_write, intp_t n,
                           float scale, int n_threads) noexcept nogil:
-    cdef int t, nt = gk_threads_for(n_threads, n, MIN_PER_THREAD)
-    cdef intp_t chunk
-    if nt <= 1:
-        gk_stream_range_f32(ptrs, n_arrays, n_write, 0, n, scale)
-        return
-    chunk = (n + nt - 1) // nt
-    for t in prange(nt, schedule='static', num_threads=nt):
-        gk_stream_range_f32(ptrs, n_arrays, n_write, t * chunk, min(n, (t + 1) * chunk), scale)
+    _pass(ptrs, n_arrays, n_write, n, scale, n_threads)
 
 
 def stream_pass(list arrays, int n_write, double scale, int n_threads):
