@@ -154,7 +154,8 @@ def eval_rows_py(object fun, tuple args, dict kwargs, cnp.ndarray X,
 
 cdef void eval_points_c(gk_llc_fn f, void *user_data, const double *x0, intp_t n,
                         const intp_t *ci, const double *di, const intp_t *cj, const double *dj,
-                        intp_t k, double *out, double *scratch, int n_threads) noexcept nogil:
+                        intp_t k, double *out, double *scratch, int n_threads,
+                        bint restore_all) noexcept nogil:
     cdef intp_t p, i, j
     cdef int t, nt = gk_threads_for(n_threads, k, 1)
     cdef double *x
@@ -171,10 +172,14 @@ cdef void eval_points_c(gk_llc_fn f, void *user_data, const double *x0, intp_t n
             if j >= 0:
                 x[j] = x[j] + dj[p]
         out[p] = f(<int>n, x, user_data)
-        if i >= 0:
-            x[i] = x0[i]
-        if j >= 0:
-            x[j] = x0[j]
+        if restore_all:
+            # f took a non-const pointer: it may have written anywhere in x
+            memcpy(x, x0, n * sizeof(double))
+        else:
+            if i >= 0:
+                x[i] = x0[i]
+            if j >= 0:
+                x[j] = x0[j]
 
 
 cdef void eval_rows_c(gk_llc_fn f, void *user_data, const double *X, intp_t n, intp_t k,
@@ -190,12 +195,18 @@ cdef void eval_rows_c(gk_llc_fn f, void *user_data, const double *X, intp_t n, i
 
 cdef int _llc_unpack(object capsule, gk_llc_fn *f, void **user_data) except -1:
     """Function pointer and user data of the raw capsule ``LowLevelCallable[0]``
-    (the Python layer has checked its signature)."""
+    (the Python layer has checked its signature). Returns 1 when the signature
+    takes ``double *x`` (the function may write into x: callers restore all of it
+    after each call), 0 for ``const double *x``."""
+    cdef const char *name
     if not PyCapsule_CheckExact(capsule):
         raise TypeError("expected the raw capsule of a scipy.LowLevelCallable")
-    f[0] = <gk_llc_fn>PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+    name = PyCapsule_GetName(capsule)
+    f[0] = <gk_llc_fn>PyCapsule_GetPointer(capsule, name)
     user_data[0] = PyCapsule_GetContext(capsule)
-    return 0
+    if name == NULL:
+        return 1
+    return 0 if b"const" in <bytes>name else 1
 
 
 def eval_points_llc(object capsule, const double[::1] x0,
@@ -211,7 +222,7 @@ def eval_points_llc(object capsule, const double[::1] x0,
     cdef const double *djp = NULL
     cdef double *scratch
     cdef int nt = max(1, n_threads)
-    _llc_unpack(capsule, &f, &ud)
+    cdef bint restore_all = _llc_unpack(capsule, &f, &ud)
     if cj is not None:
         cjp = &cj[0]
         djp = &dj[0]
@@ -228,7 +239,7 @@ def eval_points_llc(object capsule, const double[::1] x0,
                 eval_points_c(f, ud, &x0[0], n, &ci[start], &di[start],
                               cjp + start if cjp != NULL else NULL,
                               djp + start if djp != NULL else NULL,
-                              stop - start, &out[start], scratch, nt)
+                              stop - start, &out[start], scratch, nt, restore_all)
             start = stop
             if PyErr_CheckSignals() != 0:
                 raise KeyboardInterrupt  # pragma: no cover
@@ -284,7 +295,7 @@ def gradient_2point_llc(object capsule, const double[::1] x0, object h, object f
     cdef double[::1] hv
     cdef double rstep = 1.4901161193847656e-08   # sqrt(float64 eps)
     cdef int nt = gk_threads_for(max(1, n_threads), n, max(1, min_per_thread))
-    _llc_unpack(capsule, &f, &ud)
+    cdef bint restore_all = _llc_unpack(capsule, &f, &ud)
     for i in range(n):
         if not (x0[i] - x0[i] == 0.0):
             raise ValueError("`x0` must contain only finite values (no NaN or inf).")
@@ -321,7 +332,10 @@ def gradient_2point_llc(object capsule, const double[::1] x0, object h, object f
                     xi = x0[i] + hi
                     x[i] = xi
                     out[i] = (f(<int>n, x, ud) - fz) / (xi - x0[i])
-                    x[i] = x0[i]
+                    if restore_all:
+                        memcpy(x, &x0[0], n * sizeof(double))
+                    else:
+                        x[i] = x0[i]
             start = stop
             if PyErr_CheckSignals() != 0:
                 raise KeyboardInterrupt  # pragma: no cover
