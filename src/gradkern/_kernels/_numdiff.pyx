@@ -275,6 +275,28 @@ def eval_rows_llc(object capsule, const double[:, ::1] X, double[::1] out, int n
     return k
 
 
+cdef inline double _forward_one(gk_llc_fn f, void *ud, const double *x0, intp_t n,
+                                const double *hp, double fz, double rstep, intp_t i,
+                                double *x, bint restore_all) noexcept nogil:
+    """(f(x0 + h_i e_i) - f0) / dx_i on the scratch copy x (equal to x0 on entry and exit)."""
+    cdef double hi, ax, xi, val
+    if hp != NULL:
+        hi = hp[i]
+    else:
+        ax = x0[i] if x0[i] >= 0 else -x0[i]
+        hi = rstep * (ax if ax > 1.0 else 1.0)
+        if x0[i] < 0:
+            hi = -hi
+    xi = x0[i] + hi
+    x[i] = xi
+    val = (f(<int>n, x, ud) - fz) / (xi - x0[i])
+    if restore_all:
+        memcpy(x, x0, n * sizeof(double))
+    else:
+        x[i] = x0[i]
+    return val
+
+
 def gradient_2point_llc(object capsule, const double[::1] x0, object h, object f0,
                         double[::1] out, int n_threads, intp_t min_per_thread):
     """Forward differences of a C objective in one GIL-free pass (the dense,
@@ -289,8 +311,7 @@ def gradient_2point_llc(object capsule, const double[::1] x0, object h, object f
     cdef void *ud
     cdef intp_t n = x0.shape[0], i, start, stop
     cdef double *scratch
-    cdef double *x
-    cdef double xi, hi, ax, fz
+    cdef double fz
     cdef const double *hp = NULL
     cdef double[::1] hv
     cdef double rstep = 1.4901161193847656e-08   # sqrt(float64 eps)
@@ -320,22 +341,14 @@ def gradient_2point_llc(object capsule, const double[::1] x0, object h, object f
         while start < n:
             stop = min(n, start + LLC_BLOCK)
             with nogil:
-                for i in prange(start, stop, schedule='static', num_threads=nt):
-                    x = scratch + gk_get_thread_num() * n
-                    if hp != NULL:
-                        hi = hp[i]
-                    else:
-                        ax = x0[i] if x0[i] >= 0 else -x0[i]
-                        hi = rstep * (ax if ax > 1.0 else 1.0)
-                        if x0[i] < 0:
-                            hi = -hi
-                    xi = x0[i] + hi
-                    x[i] = xi
-                    out[i] = (f(<int>n, x, ud) - fz) / (xi - x0[i])
-                    if restore_all:
-                        memcpy(x, &x0[0], n * sizeof(double))
-                    else:
-                        x[i] = x0[i]
+                if nt == 1:     # no parallel region for one thread (saves ~0.3 us per call)
+                    for i in range(start, stop):
+                        out[i] = _forward_one(f, ud, &x0[0], n, hp, fz, rstep, i, scratch,
+                                              restore_all)
+                else:
+                    for i in prange(start, stop, schedule='static', num_threads=nt):
+                        out[i] = _forward_one(f, ud, &x0[0], n, hp, fz, rstep, i,
+                                              scratch + gk_get_thread_num() * n, restore_all)
             start = stop
             if PyErr_CheckSignals() != 0:
                 raise KeyboardInterrupt  # pragma: no cover
