@@ -37,7 +37,7 @@ from gradkern._validation import effective_n_threads
 from gradkern._workers import DaskMap, MapWrapper
 
 __all__ = ["approx_derivative", "approx_fprime", "check_grad", "gradient", "jacobian",
-           "hessian", "group_columns", "DaskMap", "LLC_SIGNATURES"]
+           "hessian", "group_columns", "DaskMap", "LLC_SIGNATURES", "rosen_lowlevel"]
 
 METHODS = ("2-point", "3-point", "cs", "richardson")
 #: C signatures accepted from a ``scipy.LowLevelCallable``.
@@ -899,6 +899,31 @@ def check_grad(func, grad, x0, *args, epsilon=_EPSILON, direction='all', rng=Non
     else:
         raise ValueError(f"{direction} is not a valid string for ``direction`` argument")
     return np.sqrt(np.sum(np.abs((analytical - fd) ** 2)))
+
+
+def rosen_lowlevel():
+    """The extended Rosenbrock function (as ``scipy.optimize.rosen``) compiled in C,
+    as a ``scipy.LowLevelCallable`` with signature ``double (int, double *, void *)``.
+
+    A ready-made C objective to try the GIL-free path; user code builds its own from
+    ctypes, cffi, numba ``cfunc`` or a Cython capsule the same way.
+
+    Returns
+    -------
+    llc : scipy.LowLevelCallable
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import rosen_der
+    >>> from gradkern import approx_derivative
+    >>> from gradkern.numdiff import rosen_lowlevel
+    >>> x = np.array([0.5, -1.0, 2.0])
+    >>> g = approx_derivative(rosen_lowlevel(), x, method='richardson')
+    >>> bool(np.allclose(g, rosen_der(x), rtol=1e-10))
+    True
+    """
+    return LowLevelCallable(_k.rosen_capsule())
 
 
 class _Directional:

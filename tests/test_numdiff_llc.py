@@ -184,3 +184,21 @@ def test_numba_cfunc():
     assert_allclose(approx_derivative(llc, x, method="2-point"),
                     approx_derivative(rosen, x, method="2-point"), rtol=1e-5, atol=1e-3)
     del numba
+
+
+def test_builtin_rosen_lowlevel_matches_numpy_rosen():
+    from gradkern.numdiff import rosen_lowlevel
+    llc = rosen_lowlevel()
+    assert llc.signature == "double (int, double *, void *)"
+    x = np.linspace(-1.5, 2, 40)
+    assert_allclose(numdiff_call(llc, x), rosen(x), rtol=1e-14)
+    for workers in [1, 2]:
+        J = approx_derivative(llc, x, method="richardson", workers=workers)
+        assert np.max(np.abs(J - rosen_der(x))) / np.max(np.abs(rosen_der(x))) <= 1e-10
+        J2 = approx_derivative(llc, x, method="2-point", workers=workers)
+        assert np.max(np.abs(J2 - rosen_der(x))) / np.max(np.abs(rosen_der(x))) <= 1e-6
+
+
+def numdiff_call(llc, x):
+    from gradkern._kernels._numdiff import call_llc
+    return call_llc(tuple.__getitem__(llc, 0), np.ascontiguousarray(x, dtype=float))

@@ -21,6 +21,9 @@ cdef void eval_points_c(gk_llc_fn f, void *user_data, const double *x0, intp_t n
 cdef void eval_rows_c(gk_llc_fn f, void *user_data, const double *X, intp_t n, intp_t k,
                       double *out, double *scratch, int n_threads) noexcept nogil
 
+# The extended Rosenbrock function as a gk_llc_fn (user_data unused).
+cdef double rosen_c(int n, double *x, void *user_data) noexcept nogil
+
 # Curtis-Powell-Reid greedy column grouping (as scipy's group_dense / group_sparse).
 # OUT: groups (n,), values 0..n_groups-1; returns n_groups.
 cdef intp_t group_dense_c(intp_t m, intp_t n, const int *A, intp_t *groups, char *union_) noexcept nogil

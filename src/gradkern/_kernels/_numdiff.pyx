@@ -22,7 +22,8 @@ from cpython.ref cimport PyObject
 from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
 from cpython.complex cimport PyComplex_Check
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_GetName, PyCapsule_GetContext, PyCapsule_CheckExact
+from cpython.pycapsule cimport (PyCapsule_GetPointer, PyCapsule_GetName, PyCapsule_GetContext,
+                               PyCapsule_CheckExact, PyCapsule_New)
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
@@ -374,6 +375,26 @@ def call_llc(object capsule, const double[::1] x):
         val = f(<int>n, buf, ud)
     free(buf)
     return val
+
+
+# ---------------------------------------------------------------------------
+# A built-in C objective (demos, benchmarks, tests of the C path)
+# ---------------------------------------------------------------------------
+
+cdef double rosen_c(int n, double *x, void *user_data) noexcept nogil:
+    cdef int i
+    cdef double s = 0.0, a, b
+    for i in range(n - 1):
+        a = x[i + 1] - x[i] * x[i]
+        b = 1.0 - x[i]
+        s = s + 100.0 * a * a + b * b
+    return s
+
+
+def rosen_capsule():
+    """A PyCapsule of the extended Rosenbrock function in C, signature
+    ``double (int, double *, void *)`` (wrap it in ``scipy.LowLevelCallable``)."""
+    return PyCapsule_New(<void *>rosen_c, b"double (int, double *, void *)", NULL)
 
 
 # ---------------------------------------------------------------------------
