@@ -9,6 +9,7 @@ One group per (objective kind, n):
 * ``C``: a C Rosenbrock compiled here and passed as a ``scipy.LowLevelCallable`` (ctypes);
   peers: scipy with the numpy function, and the *floor*: a hand-written C loop doing the
   same forward differences over the same C objective (called through a pointer);
+  ``C const``: the same with the ``const double *`` signature (no full restore of x);
 * ``richardson``: gradkern's extrapolated central differences vs numdifftools' Gradient
   (when installed) and scipy's '3-point'.
 """
@@ -136,6 +137,24 @@ def test_rosen_2point_c(benchmark, clib, impl, n):
                    scratch.ctypes.data, g.ctypes.data)
         ref = approx_derivative(LowLevelCallable(clib.rosen), x, method="2-point")
         assert np.allclose(g, ref, rtol=1e-12, atol=0)   # the floor does the same work
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("impl", ["gradkern", "floor"])
+def test_rosen_2point_c_const(benchmark, clib, impl, n):
+    """As test_rosen_2point_c with the signature declared ``double (int, const double *,
+    void *)``: gradkern then restores only the moved coordinate after each call instead
+    of the whole scratch copy of x (the floor never restores more)."""
+    group = f"numdiff rosen 2-point C const n={n}"
+    x = point(n)
+    if impl == "gradkern":
+        llc = LowLevelCallable(clib.rosen, signature="double (int, const double *, void *)")
+        bench_case(benchmark, group, impl, approx_derivative, llc, x, method="2-point")
+    else:
+        scratch, g = np.empty(n), np.empty(n)
+        fptr = ctypes.cast(clib.rosen, ctypes.c_void_p).value
+        bench_case(benchmark, group, impl, clib.fd_floor, fptr, n, x.ctypes.data,
+                   scratch.ctypes.data, g.ctypes.data)
 
 
 @pytest.mark.parametrize("n", RICHARDSON_SIZES)

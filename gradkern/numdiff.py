@@ -243,8 +243,19 @@ class _Evaluator:
 # Steps and bounds (scipy's rules)
 # ---------------------------------------------------------------------------
 
+_EPS_CACHE = {}
+
+
 def _eps_for_method(x0_dtype, f0_dtype, method):
     """Relative step from the machine epsilon of the smaller of x0's / f0's float types."""
+    key = (x0_dtype, f0_dtype, method)
+    r = _EPS_CACHE.get(key)
+    if r is None:
+        r = _EPS_CACHE[key] = _eps_for_method_uncached(x0_dtype, f0_dtype, method)
+    return r
+
+
+def _eps_for_method_uncached(x0_dtype, f0_dtype, method):
     eps = np.finfo(x0_dtype).eps
     if np.issubdtype(f0_dtype, np.inexact) and np.dtype(f0_dtype).itemsize < np.dtype(x0_dtype).itemsize:
         eps = np.finfo(f0_dtype).eps
@@ -271,8 +282,11 @@ def _sign(x0):
 
 def _absolute_step(rel_step, abs_step, x0, f0, method):
     rstep = _eps_for_method(x0.dtype, f0.dtype, method)
+    default = rstep * _scale(x0, method)
+    default = np.where(x0 >= 0, default, -default)     # scipy's sign: +1 at 0 and -0.0
+    if abs_step is None and rel_step is None:
+        return default
     sign = _sign(x0)
-    default = rstep * sign * _scale(x0, method)
     if abs_step is not None:
         h = np.broadcast_to(np.asarray(abs_step, dtype=float), x0.shape).astype(float)
     elif rel_step is None:
@@ -313,15 +327,15 @@ def _prepare_bounds(bounds, x0):
     return lb, ub, bounded
 
 
-def _adjust_scheme_to_bounds(x0, h, num_steps, scheme, lb, ub):
+def _adjust_scheme_to_bounds(x0, h, num_steps, scheme, lb, ub, bounded=True):
     """Steps that keep every point within bounds (scipy's rule): one-sided
     schemes flip direction or shrink; central schemes become one-sided."""
     if scheme == "1-sided":
-        one_sided = np.ones_like(h, dtype=bool)
+        one_sided = np.ones(h.shape, dtype=bool)
     else:
         h = np.abs(h)
-        one_sided = np.zeros_like(h, dtype=bool)
-    if not (np.isfinite(lb).any() or np.isfinite(ub).any()):
+        one_sided = np.zeros(h.shape, dtype=bool)
+    if not bounded or not (np.isfinite(lb).any() or np.isfinite(ub).any()):
         return h, one_sided
     total = h * num_steps
     adj = h.copy()
@@ -658,9 +672,9 @@ def _approx(fun, x0, method="3-point", rel_step=None, abs_step=None, f0=None,
 
     h = _absolute_step(rel_step, abs_step, x0, f0, method)
     if method == "2-point":
-        h, one_sided = _adjust_scheme_to_bounds(x0, h, 1, "1-sided", lb, ub)
+        h, one_sided = _adjust_scheme_to_bounds(x0, h, 1, "1-sided", lb, ub, bounded)
     elif method == "3-point":
-        h, one_sided = _adjust_scheme_to_bounds(x0, h, 1, "2-sided", lb, ub)
+        h, one_sided = _adjust_scheme_to_bounds(x0, h, 1, "2-sided", lb, ub, bounded)
     elif method == "richardson":
         h, one_sided = _richardson_steps(x0.astype(np.float64), h, lb, ub)
     else:
