@@ -49,6 +49,14 @@ _EPSILON = np.sqrt(np.finfo(float).eps)
 VECTORIZED_CHUNK_BYTES = 1 << 21
 #: With workers=None a C objective uses all threads, each taking at least this many points.
 LLC_AUTO_POINTS_PER_THREAD = 256
+#: ... and at least this much work (points * n): waking OpenMP threads costs a scheduler
+#: time slice on a busy machine, where 2 threads at n=1000 ran 10x slower than 1.
+LLC_AUTO_WORK_PER_THREAD = 4_000_000
+
+
+def _llc_auto_points_per_thread(n):
+    """Points each thread must get before workers=None uses another thread."""
+    return max(LLC_AUTO_POINTS_PER_THREAD, -(-LLC_AUTO_WORK_PER_THREAD // max(1, n)))
 _TASKS_PER_WORKER = 4
 _DEFAULT_TASKS = 16
 
@@ -109,7 +117,8 @@ class _Objective:
     # -- many points ------------------------------------------------------------
     def threads_for(self, k):
         if self.auto_threads:
-            return max(1, min(self.n_threads, k // LLC_AUTO_POINTS_PER_THREAD))
+            return max(1, min(self.n_threads,
+                              k // _llc_auto_points_per_thread(self.base.shape[0])))
         return self.n_threads
 
     def points(self, ci, di, cj=None, dj=None):
@@ -701,7 +710,7 @@ def _approx(fun, x0, method="3-point", rel_step=None, abs_step=None, f0=None,
     if (kind == "llc" and method == "2-point" and sparsity is None):
         g = np.empty(x0.size)
         _k.gradient_2point_llc(_capsule(fun), x0, _as_f64(h), float(f0d[0]), g, n_threads,
-                               LLC_AUTO_POINTS_PER_THREAD if workers is None else 1)
+                               _llc_auto_points_per_thread(x0.size) if workers is None else 1)
         info["nfev"] = nfev + x0.size
         return g, info, 1
 
@@ -837,7 +846,7 @@ def approx_derivative(fun, x0, method='3-point', rel_step=None, abs_step=None, f
         nt = _LLC_ALL_THREADS if workers is None else effective_n_threads(workers, "workers")
         _k.gradient_2point_llc(_capsule(fun), np.ascontiguousarray(x0), None,
                                None if f0 is None else float(np.atleast_1d(f0)[0]), J, nt,
-                               LLC_AUTO_POINTS_PER_THREAD if workers is None else 1)
+                               _llc_auto_points_per_thread(x0.size) if workers is None else 1)
         if full_output:
             return J, {"nfev": J.shape[0] + (f0 is None)}
         return J
