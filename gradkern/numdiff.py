@@ -311,6 +311,9 @@ def _absolute_step(rel_step, abs_step, x0, f0, method):
     return np.where(dx == 0, default, h)
 
 
+_NEG_INF, _POS_INF = np.float64(-np.inf), np.float64(np.inf)
+
+
 def _prepare_bounds(bounds, x0):
     """(lb, ub, bounded): float arrays of x0's shape, checked for consistency."""
     try:
@@ -318,9 +321,9 @@ def _prepare_bounds(bounds, x0):
     except (TypeError, ValueError):
         raise ValueError("bounds must be a pair (lb, ub) of scalars or arrays of the "
                          "shape of x0") from None
-    if (isinstance(lb, numbers.Real) and isinstance(ub, numbers.Real)
+    if (type(lb) in (float, int, np.float64) and type(ub) in (float, int, np.float64)
             and lb == -np.inf and ub == np.inf):        # the default: no bounds
-        return np.full(x0.shape, -np.inf), np.full(x0.shape, np.inf), False
+        return _NEG_INF, _POS_INF, False      # scalars: broadcast wherever they are used
     lb = np.asarray(lb, dtype=float)
     ub = np.asarray(ub, dtype=float)
     if lb.ndim == 0:
@@ -613,17 +616,22 @@ def _check_llc(fun):
                          + ", ".join(repr(s) for s in LLC_SIGNATURES))
 
 
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _prepare_x0(x0):
     arr = np.asarray(x0)
-    if arr.dtype.kind not in "biuf":
+    dt = arr.dtype
+    if dt.kind not in "biuf":
         raise TypeError(f"`x0` must be real numbers, got dtype {arr.dtype}")
-    dt = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
-    x = np.atleast_1d(np.array(arr, dtype=dt, copy=True))
+    if dt not in _FLOAT_DTYPES:
+        dt = np.float64
+    x = np.array(arr, dtype=dt, copy=True, ndmin=1, order="C")
     if x.ndim > 1:
         raise ValueError("`x0` must have at most 1 dimension.")
     if not np.isfinite(x).all():
         raise ValueError("`x0` must contain only finite values (no NaN or inf).")
-    return np.ascontiguousarray(x)
+    return x
 
 
 def _approx(fun, x0, method="3-point", rel_step=None, abs_step=None, f0=None,
