@@ -33,4 +33,9 @@ def get_include():
     return _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(k.__file__))))
 
 
+# --- numdiff ---
+from gradkern.numdiff import (approx_derivative, approx_fprime, check_grad, gradient,
+                              jacobian, hessian)
+
 __all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
+__all__ += ["approx_derivative", "approx_fprime", "check_grad", "gradient", "jacobian", "hessian"]
