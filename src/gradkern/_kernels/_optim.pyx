@@ -1,0 +1,742 @@
+# cython: language_level=3, cdivision=True
+"""Fused optimizer updates: one in-place pass over params, grad and state.
+
+Three layers (see STYLE.md):
+
+1. per-element update rules (``_*_elem``): ``cdef inline ... noexcept nogil``;
+2. array loops over raw pointers (``*_loop``), float32 or float64 (fused type),
+   optionally split over OpenMP threads above a size threshold;
+3. entry points (``*_step``) taking a :class:`ParamGroup` (which caches the raw
+   pointers of params and state buffers) and the grads, checked cheaply here in
+   one pass; on any mismatch they return the index of the offending array and
+   write NOTHING, so the Python layer (``gradkern.optim``) can raise a precise
+   error. Hyperparameters are trusted (validated in Python).
+
+Elementwise arithmetic follows torch.optim's single-tensor code paths
+operation by operation, in the parameter's precision, with scalar factors
+(bias corrections, step sizes) computed in double and rounded once.
+"""
+cimport numpy as cnp
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.ref cimport PyObject
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport sqrt, fabs, pow, INFINITY
+from libc.stdlib cimport malloc, free
+
+from gradkern._kernels._openmp cimport gk_threads_for
+from gradkern._kernels._typedefs cimport intp_t
+
+cnp.import_array()
+
+cdef enum:
+    # elements per thread below which a loop stays serial
+    MIN_PER_THREAD = 1 << 16
+    # total elements below which the GIL is kept (releasing it costs ~0.1 us)
+    NOGIL_MIN = 1 << 14
+
+
+# ---------------------------------------------------------------------------
+# 1. Per-element math
+# ---------------------------------------------------------------------------
+
+cdef inline floating _lerp(floating a, floating b, floating w) noexcept nogil:
+    """torch.lerp(a, b, w) for a scalar weight, with torch's two branches."""
+    if fabs(w) < 0.5:
+        return a + w * (b - a)
+    return b - (b - a) * (1 - w)
+
+
+cdef inline floating _nanmax(floating a, floating b) noexcept nogil:
+    """torch.maximum: NaN if either is NaN."""
+    if a != a or a > b:
+        return a
+    return b
+
+
+cdef inline floating _sign(floating x) noexcept nogil:
+    if x > 0:
+        return 1
+    if x < 0:
+        return -1
+    return x          # 0, -0 or NaN
+
+
+# ---------------------------------------------------------------------------
+# 2. Array loops (trust their input). Scalars arrive as double and are rounded
+#    to the array precision once, as torch does with Python-float scalars.
+# ---------------------------------------------------------------------------
+
+cdef inline int _nt(int n_threads, intp_t n) noexcept nogil:
+    return gk_threads_for(n_threads, n, MIN_PER_THREAD)
+
+
+cdef inline void _sgd_elem(floating *p, floating g, floating *buf, bint maximize,
+                           bint has_wd, floating wd, bint has_mom, bint first,
+                           floating mom, floating omd, bint nesterov,
+                           floating neg_lr) noexcept nogil:
+    cdef floating b
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + wd * p[0]
+    if has_mom:
+        if first:
+            b = g
+        else:
+            b = buf[0] * mom + omd * g
+        buf[0] = b
+        if nesterov:
+            g = g + mom * b
+        else:
+            g = b
+    p[0] = p[0] + neg_lr * g
+
+
+cdef void sgd_loop(floating *p, const floating *g, floating *buf, intp_t n,
+                   double lr, double momentum, double dampening, double weight_decay,
+                   bint nesterov, bint maximize, bint first, int n_threads) noexcept nogil:
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating wd = <floating>weight_decay, mom = <floating>momentum
+    cdef floating omd = <floating>(1.0 - dampening), neg_lr = <floating>(-lr)
+    cdef bint has_wd = weight_decay != 0, has_mom = momentum != 0
+    if nt <= 1:
+        for i in range(n):
+            _sgd_elem(&p[i], g[i], &buf[i], maximize, has_wd, wd, has_mom, first, mom,
+                      omd, nesterov, neg_lr)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _sgd_elem(&p[i], g[i], &buf[i], maximize, has_wd, wd, has_mom, first, mom,
+                      omd, nesterov, neg_lr)
+
+
+cdef inline void _adam_elem(floating *p, floating g, floating *m, floating *v,
+                            floating *vmax, bint maximize, bint coupled_wd,
+                            bint decoupled_wd, floating wd, floating decay, floating w1,
+                            floating b2, floating c2, bint amsgrad, floating bc2s,
+                            floating eps, floating neg_step) noexcept nogil:
+    cdef floating pp = p[0], mm, vv, denom
+    if maximize:
+        g = -g
+    if decoupled_wd:
+        pp = pp * decay
+    elif coupled_wd:
+        g = g + wd * pp
+    mm = _lerp(m[0], g, w1)
+    vv = v[0] * b2 + c2 * g * g
+    m[0] = mm
+    v[0] = vv
+    if amsgrad:
+        vv = _nanmax(vmax[0], vv)
+        vmax[0] = vv
+    denom = sqrt(vv) / bc2s + eps
+    p[0] = pp + neg_step * mm / denom
+
+
+cdef void adam_loop(floating *p, const floating *g, floating *m, floating *v,
+                    floating *vmax, intp_t n, double lr, double beta1, double beta2,
+                    double eps, double weight_decay, bint decoupled, bint amsgrad,
+                    bint maximize, double step, int n_threads) noexcept nogil:
+    """Adam / AdamW (``decoupled``) at step number ``step`` (>= 1)."""
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef double bc1 = 1.0 - pow(beta1, step), bc2 = 1.0 - pow(beta2, step)
+    cdef floating neg_step = <floating>(-(lr / bc1)), bc2s = <floating>(bc2 ** 0.5)
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
+    cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef bint has_wd = weight_decay != 0
+    cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
+    if nt <= 1:
+        for i in range(n):
+            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], maximize, cw, dw, wd, decay,
+                       w1, b2, c2, amsgrad, bc2s, fe, neg_step)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], maximize, cw, dw, wd, decay,
+                       w1, b2, c2, amsgrad, bc2s, fe, neg_step)
+
+
+cdef inline void _rmsprop_elem(floating *p, floating g, floating *sq, floating *buf,
+                               floating *gavg, bint maximize, bint has_wd, floating wd,
+                               floating alpha, floating oma, bint centered, floating eps,
+                               bint has_mom, floating mom, floating neg_lr) noexcept nogil:
+    cdef floating s, a, ga
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + wd * p[0]
+    s = sq[0] * alpha + oma * g * g
+    sq[0] = s
+    if centered:
+        ga = _lerp(gavg[0], g, oma)
+        gavg[0] = ga
+        a = sqrt(s + (-1) * ga * ga)
+    else:
+        a = sqrt(s)
+    a = a + eps
+    if has_mom:
+        buf[0] = buf[0] * mom + 1 * g / a
+        p[0] = p[0] + neg_lr * buf[0]
+    else:
+        p[0] = p[0] + neg_lr * g / a
+
+
+cdef void rmsprop_loop(floating *p, const floating *g, floating *sq, floating *buf,
+                       floating *gavg, intp_t n, double lr, double alpha, double eps,
+                       double weight_decay, double momentum, bint centered,
+                       bint maximize, int n_threads) noexcept nogil:
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating fa = <floating>alpha, oma = <floating>(1.0 - alpha), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, mom = <floating>momentum
+    cdef floating neg_lr = <floating>(-lr)
+    cdef bint has_wd = weight_decay != 0, has_mom = momentum > 0
+    if nt <= 1:
+        for i in range(n):
+            _rmsprop_elem(&p[i], g[i], &sq[i], &buf[i], &gavg[i], maximize, has_wd, wd,
+                          fa, oma, centered, fe, has_mom, mom, neg_lr)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _rmsprop_elem(&p[i], g[i], &sq[i], &buf[i], &gavg[i], maximize, has_wd, wd,
+                          fa, oma, centered, fe, has_mom, mom, neg_lr)
+
+
+cdef inline void _adagrad_elem(floating *p, floating g, floating *ssum, bint maximize,
+                               bint has_wd, floating wd, floating eps,
+                               floating neg_clr) noexcept nogil:
+    cdef floating s
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + wd * p[0]
+    s = ssum[0] + 1 * g * g
+    ssum[0] = s
+    p[0] = p[0] + neg_clr * g / (sqrt(s) + eps)
+
+
+cdef void adagrad_loop(floating *p, const floating *g, floating *ssum, intp_t n,
+                       double lr, double lr_decay, double weight_decay, double eps,
+                       bint maximize, double step, int n_threads) noexcept nogil:
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating neg_clr = <floating>(-(lr / (1 + (step - 1) * lr_decay)))
+    cdef floating wd = <floating>weight_decay, fe = <floating>eps
+    cdef bint has_wd = weight_decay != 0
+    if nt <= 1:
+        for i in range(n):
+            _adagrad_elem(&p[i], g[i], &ssum[i], maximize, has_wd, wd, fe, neg_clr)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _adagrad_elem(&p[i], g[i], &ssum[i], maximize, has_wd, wd, fe, neg_clr)
+
+
+cdef inline void _adamax_elem(floating *p, floating g, floating *m, floating *u,
+                              bint maximize, bint has_wd, floating wd, floating w1,
+                              floating b2, floating eps, floating neg_clr) noexcept nogil:
+    cdef floating mm, uu
+    if maximize:
+        g = -g
+    if has_wd:
+        g = g + wd * p[0]
+    mm = _lerp(m[0], g, w1)
+    m[0] = mm
+    uu = _nanmax(u[0] * b2, fabs(g) + eps)
+    u[0] = uu
+    p[0] = p[0] + neg_clr * mm / uu
+
+
+cdef void adamax_loop(floating *p, const floating *g, floating *m, floating *u, intp_t n,
+                      double lr, double beta1, double beta2, double eps,
+                      double weight_decay, bint maximize, double step,
+                      int n_threads) noexcept nogil:
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating neg_clr = <floating>(-(lr / (1.0 - pow(beta1, step))))
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2, fe = <floating>eps
+    cdef floating wd = <floating>weight_decay
+    cdef bint has_wd = weight_decay != 0
+    if nt <= 1:
+        for i in range(n):
+            _adamax_elem(&p[i], g[i], &m[i], &u[i], maximize, has_wd, wd, w1, b2, fe,
+                         neg_clr)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _adamax_elem(&p[i], g[i], &m[i], &u[i], maximize, has_wd, wd, w1, b2, fe,
+                         neg_clr)
+
+
+cdef inline void _nadam_elem(floating *p, floating g, floating *m, floating *v,
+                             bint maximize, bint coupled_wd, bint decoupled_wd,
+                             floating wd, floating decay, floating w1, floating b2,
+                             floating c2, floating bc2, floating eps, floating cg,
+                             floating cm) noexcept nogil:
+    cdef floating pp = p[0], mm, vv, denom
+    if maximize:
+        g = -g
+    if decoupled_wd:
+        pp = pp * decay
+    elif coupled_wd:
+        g = g + wd * pp
+    mm = _lerp(m[0], g, w1)
+    vv = v[0] * b2 + c2 * g * g
+    m[0] = mm
+    v[0] = vv
+    denom = sqrt(vv / bc2) + eps
+    pp = pp + cg * g / denom
+    p[0] = pp + cm * mm / denom
+
+
+cdef void nadam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weight_decay, bint decoupled, bint maximize, double step,
+                     double coef_grad, double coef_avg, int n_threads) noexcept nogil:
+    """NAdam; ``coef_grad`` and ``coef_avg`` (which depend on the mu product)
+    come from :func:`nadam_coefficients`."""
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating bc2 = <floating>(1.0 - pow(beta2, step))
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
+    cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef floating cg = <floating>coef_grad, cm = <floating>coef_avg
+    cdef bint has_wd = weight_decay != 0
+    cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
+    if nt <= 1:
+        for i in range(n):
+            _nadam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
+                        c2, bc2, fe, cg, cm)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _nadam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
+                        c2, bc2, fe, cg, cm)
+
+
+cdef inline void _radam_elem(floating *p, floating g, floating *m, floating *v,
+                             bint maximize, bint coupled_wd, bint decoupled_wd,
+                             floating wd, floating decay, floating w1, floating b2,
+                             floating c2, floating bc1, floating flr, bint rectify,
+                             floating bc2s, floating eps, floating rect) noexcept nogil:
+    cdef floating pp = p[0], mm, vv, upd
+    if maximize:
+        g = -g
+    if decoupled_wd:
+        pp = pp * decay
+    elif coupled_wd:
+        g = g + wd * pp
+    mm = _lerp(m[0], g, w1)
+    vv = v[0] * b2 + c2 * g * g
+    m[0] = mm
+    v[0] = vv
+    upd = mm / bc1 * flr
+    if rectify:
+        upd = upd * (bc2s / (sqrt(vv) + eps)) * rect
+    p[0] = pp - upd
+
+
+cdef void radam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weight_decay, bint decoupled, bint maximize, double step,
+                     int n_threads) noexcept nogil:
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef double bc1 = 1.0 - pow(beta1, step), bc2 = 1.0 - pow(beta2, step)
+    cdef double rho_inf = 2 / (1 - beta2) - 1
+    cdef double rho_t = rho_inf - 2 * step * pow(beta2, step) / bc2
+    cdef bint rectify = rho_t > 5.0
+    cdef double rect = 0.0
+    if rectify:
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    cdef floating fbc1 = <floating>bc1, flr = <floating>lr, bc2s = <floating>(bc2 ** 0.5)
+    cdef floating frect = <floating>rect
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
+    cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef bint has_wd = weight_decay != 0
+    cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
+    if nt <= 1:
+        for i in range(n):
+            _radam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
+                        c2, fbc1, flr, rectify, bc2s, fe, frect)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _radam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
+                        c2, fbc1, flr, rectify, bc2s, fe, frect)
+
+
+cdef inline void _lion_elem(floating *p, floating g, floating *m, bint maximize,
+                            floating b1, floating omb1, floating b2, floating omb2,
+                            floating wd, floating flr) noexcept nogil:
+    cdef floating mm = m[0], u
+    if maximize:
+        g = -g
+    u = _sign(b1 * mm + omb1 * g)
+    p[0] = p[0] - flr * (u + wd * p[0])
+    m[0] = b2 * mm + omb2 * g
+
+
+cdef void lion_loop(floating *p, const floating *g, floating *m, intp_t n, double lr,
+                    double beta1, double beta2, double weight_decay, bint maximize,
+                    int n_threads) noexcept nogil:
+    """Lion (Chen et al. 2023, Algorithm 2): c = b1*m + (1-b1)*g;
+    p = p - lr*(sign(c) + wd*p); m = b2*m + (1-b2)*g."""
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating b1 = <floating>beta1, omb1 = <floating>(1.0 - beta1)
+    cdef floating b2 = <floating>beta2, omb2 = <floating>(1.0 - beta2)
+    cdef floating wd = <floating>weight_decay, flr = <floating>lr
+    if nt <= 1:
+        for i in range(n):
+            _lion_elem(&p[i], g[i], &m[i], maximize, b1, omb1, b2, omb2, wd, flr)
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _lion_elem(&p[i], g[i], &m[i], maximize, b1, omb1, b2, omb2, wd, flr)
+
+
+cdef double sum_pow_loop(const floating *x, intp_t n, double norm_type,
+                         int n_threads) noexcept nogil:
+    """sum |x|**norm_type in double (max |x| for norm_type = inf); NaN propagates."""
+    cdef intp_t i
+    cdef double s = 0.0, a
+    cdef int nt = _nt(n_threads, n)
+    if norm_type == INFINITY:
+        for i in range(n):
+            a = fabs(<double>x[i])
+            if a != a or a > s:
+                s = a
+                if s != s:
+                    break
+        return s
+    if norm_type == 2.0:
+        if nt <= 1:
+            for i in range(n):
+                a = <double>x[i]
+                s += a * a
+        else:
+            for i in prange(n, schedule='static', num_threads=nt):
+                a = <double>x[i]
+                s += a * a
+        return s
+    if norm_type == 1.0:
+        for i in range(n):
+            s += fabs(<double>x[i])
+        return s
+    for i in range(n):
+        s += pow(fabs(<double>x[i]), norm_type)
+    return s
+
+
+cdef void scale_loop(floating *x, intp_t n, double factor, int n_threads) noexcept nogil:
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating f = <floating>factor
+    if nt <= 1:
+        for i in range(n):
+            x[i] = x[i] * f
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            x[i] = x[i] * f
+
+
+# ---------------------------------------------------------------------------
+# 3. Entry points
+# ---------------------------------------------------------------------------
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int d, nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    for d in range(nd):
+        if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(b, d):
+            return False
+    return True
+
+
+cdef class ParamGroup:
+    """Params and their state buffers with cached raw pointers (kernel side).
+
+    ``params`` is a list of C-contiguous writeable float32/float64 ndarrays;
+    ``states`` a list of the same length of lists of ``n_state`` arrays, each
+    of its param's dtype and shape, or None for a buffer the rule does not use
+    (the param's own pointer is cached then, and never written). Trusted: the
+    Python layer validates. The arrays are kept alive by this object.
+    """
+    def __cinit__(self, list params, list states, int n_state):
+        cdef Py_ssize_t k
+        cdef int j, w = 2 + n_state
+        cdef cnp.ndarray a
+        self.params = list(params)
+        self.states = [list(s) for s in states]
+        self.n_arrays = len(params)
+        self.n_state = n_state
+        self.total = 0
+        n = max(self.n_arrays, 1)
+        self.ptr = <void **>malloc(n * w * sizeof(void *))
+        self.size = <intp_t *>malloc(n * sizeof(intp_t))
+        self.is64 = <char *>malloc(n * sizeof(char))
+        if self.ptr == NULL or self.size == NULL or self.is64 == NULL:
+            raise MemoryError()
+        for k in range(self.n_arrays):
+            a = self.params[k]
+            self.ptr[k * w] = cnp.PyArray_DATA(a)
+            self.ptr[k * w + 1] = NULL
+            self.size[k] = cnp.PyArray_SIZE(a)
+            self.is64[k] = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64
+            self.total += self.size[k]
+            for j in range(n_state):
+                s = self.states[k][j]
+                self.ptr[k * w + 2 + j] = cnp.PyArray_DATA(<cnp.ndarray>(a if s is None else s))
+
+    def __dealloc__(self):
+        free(self.ptr)
+        free(self.size)
+        free(self.is64)
+
+    cdef Py_ssize_t bind(self, object grads) except -2:
+        """Cache the grads' pointers. -1 when every grad matches its param
+        (ndarray, same dtype and shape, C-contiguous) and every param is still
+        writeable; else the index of the first offender (nothing cached then
+        matters: the caller writes nothing). ``len(params)`` means ``grads``
+        itself has the wrong type or length."""
+        cdef Py_ssize_t k, n = self.n_arrays
+        cdef int w = 2 + self.n_state
+        cdef cnp.ndarray a, p
+        cdef PyObject *item
+        cdef bint is_list
+        if cnp.PyArray_Check(grads):
+            if n != 1:
+                return n
+            a = <cnp.ndarray>grads
+            p = <cnp.ndarray>PyList_GET_ITEM(self.params, 0)
+            if not self._ok(a, p, 0):
+                return 0
+            self.ptr[1] = cnp.PyArray_DATA(a)
+            return -1
+        is_list = type(grads) is list
+        if not is_list and type(grads) is not tuple:
+            return n
+        if (PyList_GET_SIZE(grads) if is_list else PyTuple_GET_SIZE(grads)) != n:
+            return n
+        for k in range(n):
+            item = PyList_GET_ITEM(grads, k) if is_list else PyTuple_GET_ITEM(grads, k)
+            if not cnp.PyArray_Check(<object>item):
+                return k
+            a = <cnp.ndarray>item
+            p = <cnp.ndarray>PyList_GET_ITEM(self.params, k)
+            if not self._ok(a, p, k):
+                return k
+            self.ptr[k * w + 1] = cnp.PyArray_DATA(a)
+        return -1
+
+    cdef bint _ok(self, cnp.ndarray g, cnp.ndarray p, Py_ssize_t k) noexcept:
+        return (cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(p)
+                and cnp.PyArray_IS_C_CONTIGUOUS(g)
+                and cnp.PyArray_ISWRITEABLE(p)
+                and cnp.PyArray_DATA(p) == self.ptr[k * (2 + self.n_state)]
+                and _same_shape(g, p))
+
+
+ctypedef enum Rule:
+    SGD, ADAM, RMSPROP, ADAGRAD, ADAMAX, NADAM, RADAM, LION
+
+cdef struct Hyper:
+    double lr, beta1, beta2, eps, weight_decay, momentum, dampening, alpha, lr_decay
+    double step, coef_grad, coef_avg
+    bint nesterov, maximize, first, decoupled, amsgrad, centered
+
+
+cdef void _run(Rule rule, void **ptr, intp_t *size, char *is64, Py_ssize_t n_arrays,
+               int w, const Hyper *h, int nt) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef void **q
+    for k in range(n_arrays):
+        q = ptr + k * w
+        if is64[k]:
+            _run_one(rule, <double **>q, size[k], h, nt)
+        else:
+            _run_one(rule, <float **>q, size[k], h, nt)
+
+
+cdef inline void _run_one(Rule rule, floating **q, intp_t n, const Hyper *h,
+                          int nt) noexcept nogil:
+    if rule == ADAM:
+        adam_loop(q[0], q[1], q[2], q[3], q[4], n, h.lr, h.beta1, h.beta2, h.eps,
+                  h.weight_decay, h.decoupled, h.amsgrad, h.maximize, h.step, nt)
+    elif rule == SGD:
+        sgd_loop(q[0], q[1], q[2], n, h.lr, h.momentum, h.dampening, h.weight_decay,
+                 h.nesterov, h.maximize, h.first, nt)
+    elif rule == RMSPROP:
+        rmsprop_loop(q[0], q[1], q[2], q[3], q[4], n, h.lr, h.alpha, h.eps,
+                     h.weight_decay, h.momentum, h.centered, h.maximize, nt)
+    elif rule == ADAGRAD:
+        adagrad_loop(q[0], q[1], q[2], n, h.lr, h.lr_decay, h.weight_decay, h.eps,
+                     h.maximize, h.step, nt)
+    elif rule == ADAMAX:
+        adamax_loop(q[0], q[1], q[2], q[3], n, h.lr, h.beta1, h.beta2, h.eps,
+                    h.weight_decay, h.maximize, h.step, nt)
+    elif rule == NADAM:
+        nadam_loop(q[0], q[1], q[2], q[3], n, h.lr, h.beta1, h.beta2, h.eps,
+                   h.weight_decay, h.decoupled, h.maximize, h.step, h.coef_grad,
+                   h.coef_avg, nt)
+    elif rule == RADAM:
+        radam_loop(q[0], q[1], q[2], q[3], n, h.lr, h.beta1, h.beta2, h.eps,
+                   h.weight_decay, h.decoupled, h.maximize, h.step, nt)
+    elif rule == LION:
+        lion_loop(q[0], q[1], q[2], n, h.lr, h.beta1, h.beta2, h.weight_decay,
+                  h.maximize, nt)
+
+
+cdef Py_ssize_t _step(Rule rule, ParamGroup grp, object grads, Hyper *h,
+                      int n_threads) except -2:
+    cdef Py_ssize_t bad = grp.bind(grads)
+    if bad >= 0:
+        return bad
+    if grp.total >= NOGIL_MIN:
+        with nogil:
+            _run(rule, grp.ptr, grp.size, grp.is64, grp.n_arrays, 2 + grp.n_state, h,
+                 n_threads)
+    else:
+        _run(rule, grp.ptr, grp.size, grp.is64, grp.n_arrays, 2 + grp.n_state, h,
+             n_threads)
+    return -1
+
+
+# The step functions return -1 after updating everything, or (writing nothing)
+# the index of the first grad that does not match its param (len(params) when
+# ``grads`` itself is not an ndarray/list/tuple of the right length).
+
+def sgd_step(ParamGroup grp, grads, double lr, double momentum, double dampening,
+             double weight_decay, bint nesterov, bint maximize, bint first, int n_threads):
+    """State: [momentum_buffer]. ``first``: the buffer is initialised to the grad."""
+    cdef Hyper h
+    h.lr = lr; h.momentum = momentum; h.dampening = dampening
+    h.weight_decay = weight_decay; h.nesterov = nesterov; h.maximize = maximize
+    h.first = first
+    return _step(SGD, grp, grads, &h, n_threads)
+
+
+def adam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+              double weight_decay, bint decoupled, bint amsgrad, bint maximize,
+              double step, int n_threads):
+    """State: [exp_avg, exp_avg_sq, max_exp_avg_sq]; ``step`` counts this step."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.decoupled = decoupled; h.amsgrad = amsgrad
+    h.maximize = maximize; h.step = step
+    return _step(ADAM, grp, grads, &h, n_threads)
+
+
+def rmsprop_step(ParamGroup grp, grads, double lr, double alpha, double eps,
+                 double weight_decay, double momentum, bint centered, bint maximize,
+                 int n_threads):
+    """State: [square_avg, momentum_buffer, grad_avg]."""
+    cdef Hyper h
+    h.lr = lr; h.alpha = alpha; h.eps = eps; h.weight_decay = weight_decay
+    h.momentum = momentum; h.centered = centered; h.maximize = maximize
+    return _step(RMSPROP, grp, grads, &h, n_threads)
+
+
+def adagrad_step(ParamGroup grp, grads, double lr, double lr_decay, double weight_decay,
+                 double eps, bint maximize, double step, int n_threads):
+    """State: [sum]."""
+    cdef Hyper h
+    h.lr = lr; h.lr_decay = lr_decay; h.weight_decay = weight_decay; h.eps = eps
+    h.maximize = maximize; h.step = step
+    return _step(ADAGRAD, grp, grads, &h, n_threads)
+
+
+def adamax_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+                double weight_decay, bint maximize, double step, int n_threads):
+    """State: [exp_avg, exp_inf]."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.maximize = maximize; h.step = step
+    return _step(ADAMAX, grp, grads, &h, n_threads)
+
+
+def nadam_coefficients(double lr, double beta1, double momentum_decay, double step,
+                       double mu_product):
+    """(new mu_product, coef_grad, coef_avg) for NAdam step ``step``, in double,
+    in torch's order of operations."""
+    cdef double mu = beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
+    cdef double mu_next = beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * momentum_decay))
+    mu_product = mu_product * mu
+    cdef double coef_grad = -lr * (1.0 - mu) / (1.0 - mu_product)
+    cdef double coef_avg = (-lr * mu_next) / (1.0 - mu_product * mu_next)
+    return mu_product, coef_grad, coef_avg
+
+
+def nadam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bint decoupled, bint maximize, double step,
+               double coef_grad, double coef_avg, int n_threads):
+    """State: [exp_avg, exp_avg_sq]; coefficients from :func:`nadam_coefficients`."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
+    h.step = step; h.coef_grad = coef_grad; h.coef_avg = coef_avg
+    return _step(NADAM, grp, grads, &h, n_threads)
+
+
+def radam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bint decoupled, bint maximize, double step,
+               int n_threads):
+    """State: [exp_avg, exp_avg_sq]."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
+    h.step = step
+    return _step(RADAM, grp, grads, &h, n_threads)
+
+
+def lion_step(ParamGroup grp, grads, double lr, double beta1, double beta2,
+              double weight_decay, bint maximize, int n_threads):
+    """State: [exp_avg]."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.weight_decay = weight_decay
+    h.maximize = maximize
+    return _step(LION, grp, grads, &h, n_threads)
+
+
+def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads):
+    """Trusted entry: ``grads`` are C-contiguous writeable float32/float64 arrays.
+    Total ``norm_type``-norm over all of them (accumulated in double), then every
+    grad times ``min(max_norm / (total + 1e-6), 1)`` (NaN when total is NaN, as
+    torch's clamp). Returns the total norm."""
+    cdef Py_ssize_t k, n = len(grads)
+    cdef cnp.ndarray a
+    cdef double acc = 0.0, part, total, coef
+    for k in range(n):
+        a = grads[k]
+        if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
+            part = sum_pow_loop(<double *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a),
+                                norm_type, n_threads)
+        else:
+            part = sum_pow_loop(<float *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a),
+                                norm_type, n_threads)
+        if norm_type == INFINITY:
+            if part != part or part > acc:
+                acc = part
+        else:
+            acc += part
+    if norm_type == INFINITY:
+        total = acc
+    elif norm_type == 1.0:
+        total = acc
+    elif norm_type == 2.0:
+        total = sqrt(acc)
+    else:
+        total = pow(acc, 1.0 / norm_type)
+    coef = max_norm / (total + 1e-6)
+    if coef != coef or coef < 1.0:
+        for k in range(n):
+            a = grads[k]
+            if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
+                scale_loop(<double *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a), coef,
+                           n_threads)
+            else:
+                scale_loop(<float *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a), coef,
+                           n_threads)
+    return total
