@@ -23,4 +23,8 @@ def get_include():
     return _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(k.__file__))))
 
 
+# --- optim ---
+from gradkern import optim
+
 __all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
+__all__ += ["optim"]

@@ -22,7 +22,7 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.ref cimport PyObject
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt, fabs, pow, INFINITY
+from libc.math cimport sqrt, sqrtf, fabs, fabsf, pow, INFINITY
 from libc.stdlib cimport malloc, free
 
 from gradkern._kernels._openmp cimport gk_threads_for
@@ -41,18 +41,30 @@ cdef enum:
 # 1. Per-element math
 # ---------------------------------------------------------------------------
 
-cdef inline floating _lerp(floating a, floating b, floating w) noexcept nogil:
-    """torch.lerp(a, b, w) for a scalar weight, with torch's two branches."""
-    if fabs(w) < 0.5:
-        return a + w * (b - a)
-    return b - (b - a) * (1 - w)
+cdef inline floating _sqrt(floating x) noexcept nogil:
+    """sqrt in the precision of x (sqrtf for float32, as torch)."""
+    if floating is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+
+
+cdef inline floating _abs(floating x) noexcept nogil:
+    if floating is float:
+        return fabsf(x)
+    else:
+        return fabs(x)
+
+
+cdef inline floating _lerp(floating a, floating b, floating w, bint small) noexcept nogil:
+    """torch.lerp(a, b, w) for a scalar weight, with torch's two branches
+    (``small``: |w| < 0.5, decided once per call)."""
+    return a + w * (b - a) if small else b - (b - a) * (1 - w)
 
 
 cdef inline floating _nanmax(floating a, floating b) noexcept nogil:
     """torch.maximum: NaN if either is NaN."""
-    if a != a or a > b:
-        return a
-    return b
+    return a if (a != a) | (a > b) else b
 
 
 cdef inline floating _sign(floating x) noexcept nogil:
@@ -113,25 +125,24 @@ cdef void sgd_loop(floating *p, const floating *g, floating *buf, intp_t n,
 
 
 cdef inline void _adam_elem(floating *p, floating g, floating *m, floating *v,
-                            floating *vmax, bint maximize, bint coupled_wd,
+                            floating *vmax, floating sgn, bint coupled_wd,
                             bint decoupled_wd, floating wd, floating decay, floating w1,
-                            floating b2, floating c2, bint amsgrad, floating bc2s,
-                            floating eps, floating neg_step) noexcept nogil:
+                            bint small, floating b2, floating c2, bint amsgrad,
+                            floating bc2s, floating eps, floating neg_step) noexcept nogil:
+    # Flags that only choose between values are selects (the loop still
+    # vectorizes); ``amsgrad``, which adds a store, is a constant at each call.
     cdef floating pp = p[0], mm, vv, denom
-    if maximize:
-        g = -g
-    if decoupled_wd:
-        pp = pp * decay
-    elif coupled_wd:
-        g = g + wd * pp
-    mm = _lerp(m[0], g, w1)
+    g = g * sgn                                  # maximize: sgn = -1 (exact)
+    pp = pp * decay if decoupled_wd else pp
+    g = g + wd * pp if coupled_wd else g
+    mm = _lerp(m[0], g, w1, small)
     vv = v[0] * b2 + c2 * g * g
     m[0] = mm
     v[0] = vv
     if amsgrad:
         vv = _nanmax(vmax[0], vv)
         vmax[0] = vv
-    denom = sqrt(vv) / bc2s + eps
+    denom = _sqrt(vv) / bc2s + eps
     p[0] = pp + neg_step * mm / denom
 
 
@@ -147,16 +158,27 @@ cdef void adam_loop(floating *p, const floating *g, floating *m, floating *v,
     cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
     cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
     cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
     cdef bint has_wd = weight_decay != 0
     cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
     if nt <= 1:
-        for i in range(n):
-            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], maximize, cw, dw, wd, decay,
-                       w1, b2, c2, amsgrad, bc2s, fe, neg_step)
+        if amsgrad:
+            for i in range(n):
+                _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
+                           w1, small, b2, c2, True, bc2s, fe, neg_step)
+        else:
+            for i in range(n):
+                _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
+                           w1, small, b2, c2, False, bc2s, fe, neg_step)
+    elif amsgrad:
+        for i in prange(n, schedule='static', num_threads=nt):
+            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
+                       w1, small, b2, c2, True, bc2s, fe, neg_step)
     else:
         for i in prange(n, schedule='static', num_threads=nt):
-            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], maximize, cw, dw, wd, decay,
-                       w1, b2, c2, amsgrad, bc2s, fe, neg_step)
+            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
+                       w1, small, b2, c2, False, bc2s, fe, neg_step)
 
 
 cdef inline void _rmsprop_elem(floating *p, floating g, floating *sq, floating *buf,
@@ -171,11 +193,11 @@ cdef inline void _rmsprop_elem(floating *p, floating g, floating *sq, floating *
     s = sq[0] * alpha + oma * g * g
     sq[0] = s
     if centered:
-        ga = _lerp(gavg[0], g, oma)
+        ga = _lerp(gavg[0], g, oma, fabs(oma) < 0.5)
         gavg[0] = ga
-        a = sqrt(s + (-1) * ga * ga)
+        a = _sqrt(s + (-1) * ga * ga)
     else:
-        a = sqrt(s)
+        a = _sqrt(s)
     a = a + eps
     if has_mom:
         buf[0] = buf[0] * mom + 1 * g / a
@@ -214,7 +236,7 @@ cdef inline void _adagrad_elem(floating *p, floating g, floating *ssum, bint max
         g = g + wd * p[0]
     s = ssum[0] + 1 * g * g
     ssum[0] = s
-    p[0] = p[0] + neg_clr * g / (sqrt(s) + eps)
+    p[0] = p[0] + neg_clr * g / (_sqrt(s) + eps)
 
 
 cdef void adagrad_loop(floating *p, const floating *g, floating *ssum, intp_t n,
@@ -241,9 +263,9 @@ cdef inline void _adamax_elem(floating *p, floating g, floating *m, floating *u,
         g = -g
     if has_wd:
         g = g + wd * p[0]
-    mm = _lerp(m[0], g, w1)
+    mm = _lerp(m[0], g, w1, fabs(w1) < 0.5)
     m[0] = mm
-    uu = _nanmax(u[0] * b2, fabs(g) + eps)
+    uu = _nanmax(u[0] * b2, _abs(g) + eps)
     u[0] = uu
     p[0] = p[0] + neg_clr * mm / uu
 
@@ -280,11 +302,11 @@ cdef inline void _nadam_elem(floating *p, floating g, floating *m, floating *v,
         pp = pp * decay
     elif coupled_wd:
         g = g + wd * pp
-    mm = _lerp(m[0], g, w1)
+    mm = _lerp(m[0], g, w1, fabs(w1) < 0.5)
     vv = v[0] * b2 + c2 * g * g
     m[0] = mm
     v[0] = vv
-    denom = sqrt(vv / bc2) + eps
+    denom = _sqrt(vv / bc2) + eps
     pp = pp + cg * g / denom
     p[0] = pp + cm * mm / denom
 
@@ -326,13 +348,13 @@ cdef inline void _radam_elem(floating *p, floating g, floating *m, floating *v,
         pp = pp * decay
     elif coupled_wd:
         g = g + wd * pp
-    mm = _lerp(m[0], g, w1)
+    mm = _lerp(m[0], g, w1, fabs(w1) < 0.5)
     vv = v[0] * b2 + c2 * g * g
     m[0] = mm
     v[0] = vv
     upd = mm / bc1 * flr
     if rectify:
-        upd = upd * (bc2s / (sqrt(vv) + eps)) * rect
+        upd = upd * (bc2s / (_sqrt(vv) + eps)) * rect
     p[0] = pp - upd
 
 
@@ -700,11 +722,13 @@ def lion_step(ParamGroup grp, grads, double lr, double beta1, double beta2,
     return _step(LION, grp, grads, &h, n_threads)
 
 
-def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads):
+def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads,
+                   bint error_if_nonfinite=False):
     """Trusted entry: ``grads`` are C-contiguous writeable float32/float64 arrays.
     Total ``norm_type``-norm over all of them (accumulated in double), then every
     grad times ``min(max_norm / (total + 1e-6), 1)`` (NaN when total is NaN, as
-    torch's clamp). Returns the total norm."""
+    torch's clamp). Returns the total norm. With ``error_if_nonfinite`` a NaN or
+    inf total is returned without scaling anything (the caller raises)."""
     cdef Py_ssize_t k, n = len(grads)
     cdef cnp.ndarray a
     cdef double acc = 0.0, part, total, coef
@@ -729,6 +753,8 @@ def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads)
         total = sqrt(acc)
     else:
         total = pow(acc, 1.0 / norm_type)
+    if error_if_nonfinite and (total != total or total == INFINITY):
+        return total
     coef = max_norm / (total + 1e-6)
     if coef != coef or coef < 1.0:
         for k in range(n):
