@@ -68,91 +68,112 @@ cdef inline floating _nanmax(floating a, floating b) noexcept nogil:
 
 
 cdef inline floating _sign(floating x) noexcept nogil:
-    if x > 0:
-        return 1
-    if x < 0:
-        return -1
-    return x          # 0, -0 or NaN
+    """1, -1, or x itself for 0, -0 and NaN."""
+    return 1 if x > 0 else (-1 if x < 0 else x)
 
 
 # ---------------------------------------------------------------------------
 # 2. Array loops (trust their input). Scalars arrive as double and are rounded
 #    to the array precision once, as torch does with Python-float scalars.
+#    Each rule has a serial ``_*_block`` over [lo, hi); flags that only choose
+#    between values are selects (the loop still vectorizes), flags that add a
+#    store are passed as constants so each variant compiles to its own loop.
+#    With nt > 1 threads the range is split into nt static chunks.
 # ---------------------------------------------------------------------------
 
 cdef inline int _nt(int n_threads, intp_t n) noexcept nogil:
     return gk_threads_for(n_threads, n, MIN_PER_THREAD)
 
 
-cdef inline void _sgd_elem(floating *p, floating g, floating *buf, bint maximize,
-                           bint has_wd, floating wd, bint has_mom, bint first,
-                           floating mom, floating omd, bint nesterov,
-                           floating neg_lr) noexcept nogil:
-    cdef floating b
-    if maximize:
-        g = -g
-    if has_wd:
-        g = g + wd * p[0]
-    if has_mom:
-        if first:
-            b = g
-        else:
-            b = buf[0] * mom + omd * g
-        buf[0] = b
-        if nesterov:
-            g = g + mom * b
-        else:
-            g = b
-    p[0] = p[0] + neg_lr * g
+cdef inline intp_t _lo(intp_t n, int nt, int t) noexcept nogil:
+    cdef intp_t ch = (n + nt - 1) // nt
+    return min(n, t * ch)
+
+
+cdef inline intp_t _hi(intp_t n, int nt, int t) noexcept nogil:
+    cdef intp_t ch = (n + nt - 1) // nt
+    return min(n, (t + 1) * ch)
+
+
+# --- SGD -------------------------------------------------------------------
+
+cdef inline void _sgd_block(floating *p, const floating *g, floating *buf, intp_t lo,
+                            intp_t hi, floating sgn, bint has_wd, floating wd,
+                            bint has_mom, bint first, floating mom, floating omd,
+                            bint nesterov, floating neg_lr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, b
+    for i in range(lo, hi):
+        gi = g[i] * sgn                          # maximize: sgn = -1 (exact)
+        gi = gi + wd * p[i] if has_wd else gi
+        if has_mom:
+            b = gi if first else buf[i] * mom + omd * gi
+            buf[i] = b
+            gi = gi + mom * b if nesterov else b
+        p[i] = p[i] + neg_lr * gi
 
 
 cdef void sgd_loop(floating *p, const floating *g, floating *buf, intp_t n,
                    double lr, double momentum, double dampening, double weight_decay,
                    bint nesterov, bint maximize, bint first, int n_threads) noexcept nogil:
-    cdef intp_t i
-    cdef int nt = _nt(n_threads, n)
+    """SGD; ``first``: the momentum buffer is initialised to the grad (torch's
+    first step with momentum)."""
+    cdef int t, nt = _nt(n_threads, n)
     cdef floating wd = <floating>weight_decay, mom = <floating>momentum
     cdef floating omd = <floating>(1.0 - dampening), neg_lr = <floating>(-lr)
-    cdef bint has_wd = weight_decay != 0, has_mom = momentum != 0
-    if nt <= 1:
-        for i in range(n):
-            _sgd_elem(&p[i], g[i], &buf[i], maximize, has_wd, wd, has_mom, first, mom,
-                      omd, nesterov, neg_lr)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint has_wd = weight_decay != 0
+    if momentum != 0:
+        if nt <= 1:
+            _sgd_block(p, g, buf, 0, n, sgn, has_wd, wd, True, first, mom, omd, nesterov,
+                       neg_lr)
+        else:
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _sgd_block(p, g, buf, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, True,
+                           first, mom, omd, nesterov, neg_lr)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _sgd_elem(&p[i], g[i], &buf[i], maximize, has_wd, wd, has_mom, first, mom,
-                      omd, nesterov, neg_lr)
+        if nt <= 1:
+            _sgd_block(p, g, buf, 0, n, sgn, has_wd, wd, False, first, mom, omd, nesterov,
+                       neg_lr)
+        else:
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _sgd_block(p, g, buf, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, False,
+                           first, mom, omd, nesterov, neg_lr)
 
 
-cdef inline void _adam_elem(floating *p, floating g, floating *m, floating *v,
-                            floating *vmax, floating sgn, bint coupled_wd,
-                            bint decoupled_wd, floating wd, floating decay, floating w1,
-                            bint small, floating b2, floating c2, bint amsgrad,
-                            floating bc2s, floating eps, floating neg_step) noexcept nogil:
-    # Flags that only choose between values are selects (the loop still
-    # vectorizes); ``amsgrad``, which adds a store, is a constant at each call.
-    cdef floating pp = p[0], mm, vv, denom
-    g = g * sgn                                  # maximize: sgn = -1 (exact)
-    pp = pp * decay if decoupled_wd else pp
-    g = g + wd * pp if coupled_wd else g
-    mm = _lerp(m[0], g, w1, small)
-    vv = v[0] * b2 + c2 * g * g
-    m[0] = mm
-    v[0] = vv
-    if amsgrad:
-        vv = _nanmax(vmax[0], vv)
-        vmax[0] = vv
-    denom = _sqrt(vv) / bc2s + eps
-    p[0] = pp + neg_step * mm / denom
+# --- Adam / AdamW ------------------------------------------------------------
+
+cdef inline void _adam_block(floating *p, const floating *g, floating *m, floating *v,
+                             floating *vmax, intp_t lo, intp_t hi, floating sgn,
+                             bint coupled_wd, bint decoupled_wd, floating wd,
+                             floating decay, floating w1, bint small, floating b2,
+                             floating c2, bint amsgrad, floating bc2s, floating eps,
+                             floating neg_step) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, pp, mm, vv, denom
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        pp = p[i]
+        pp = pp * decay if decoupled_wd else pp
+        gi = gi + wd * pp if coupled_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        vv = v[i] * b2 + c2 * gi * gi
+        m[i] = mm
+        v[i] = vv
+        if amsgrad:
+            vv = _nanmax(vmax[i], vv)
+            vmax[i] = vv
+        denom = _sqrt(vv) / bc2s + eps
+        p[i] = pp + neg_step * mm / denom
 
 
 cdef void adam_loop(floating *p, const floating *g, floating *m, floating *v,
                     floating *vmax, intp_t n, double lr, double beta1, double beta2,
                     double eps, double weight_decay, bint decoupled, bint amsgrad,
                     bint maximize, double step, int n_threads) noexcept nogil:
-    """Adam / AdamW (``decoupled``) at step number ``step`` (>= 1)."""
-    cdef intp_t i
-    cdef int nt = _nt(n_threads, n)
+    """Adam / AdamW (``decoupled``) at step number ``step`` (>= 1); ``vmax`` is
+    only touched with ``amsgrad``."""
+    cdef int t, nt = _nt(n_threads, n)
     cdef double bc1 = 1.0 - pow(beta1, step), bc2 = 1.0 - pow(beta2, step)
     cdef floating neg_step = <floating>(-(lr / bc1)), bc2s = <floating>(bc2 ** 0.5)
     cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
@@ -162,153 +183,186 @@ cdef void adam_loop(floating *p, const floating *g, floating *m, floating *v,
     cdef bint small = fabs(w1) < 0.5
     cdef bint has_wd = weight_decay != 0
     cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
-    if nt <= 1:
-        if amsgrad:
-            for i in range(n):
-                _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
-                           w1, small, b2, c2, True, bc2s, fe, neg_step)
+    if amsgrad:
+        if nt <= 1:
+            _adam_block(p, g, m, v, vmax, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2,
+                        True, bc2s, fe, neg_step)
         else:
-            for i in range(n):
-                _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
-                           w1, small, b2, c2, False, bc2s, fe, neg_step)
-    elif amsgrad:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
-                       w1, small, b2, c2, True, bc2s, fe, neg_step)
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _adam_block(p, g, m, v, vmax, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd,
+                            decay, w1, small, b2, c2, True, bc2s, fe, neg_step)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _adam_elem(&p[i], g[i], &m[i], &v[i], &vmax[i], sgn, cw, dw, wd, decay,
-                       w1, small, b2, c2, False, bc2s, fe, neg_step)
+        if nt <= 1:
+            _adam_block(p, g, m, v, vmax, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2,
+                        False, bc2s, fe, neg_step)
+        else:
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _adam_block(p, g, m, v, vmax, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd,
+                            decay, w1, small, b2, c2, False, bc2s, fe, neg_step)
 
 
-cdef inline void _rmsprop_elem(floating *p, floating g, floating *sq, floating *buf,
-                               floating *gavg, bint maximize, bint has_wd, floating wd,
-                               floating alpha, floating oma, bint centered, floating eps,
-                               bint has_mom, floating mom, floating neg_lr) noexcept nogil:
-    cdef floating s, a, ga
-    if maximize:
-        g = -g
-    if has_wd:
-        g = g + wd * p[0]
-    s = sq[0] * alpha + oma * g * g
-    sq[0] = s
-    if centered:
-        ga = _lerp(gavg[0], g, oma, fabs(oma) < 0.5)
-        gavg[0] = ga
-        a = _sqrt(s + (-1) * ga * ga)
+# --- RMSprop -------------------------------------------------------------------
+
+cdef inline void _rmsprop_block(floating *p, const floating *g, floating *sq,
+                                floating *buf, floating *gavg, intp_t lo, intp_t hi,
+                                floating sgn, bint has_wd, floating wd, floating alpha,
+                                floating oma, bint small, bint centered, floating eps,
+                                bint has_mom, floating mom, floating neg_lr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, s, a, ga, b
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        gi = gi + wd * p[i] if has_wd else gi
+        s = sq[i] * alpha + oma * gi * gi
+        sq[i] = s
+        if centered:
+            ga = _lerp(gavg[i], gi, oma, small)
+            gavg[i] = ga
+            a = _sqrt(s + (-1) * ga * ga)
+        else:
+            a = _sqrt(s)
+        a = a + eps
+        if has_mom:
+            b = buf[i] * mom + 1 * gi / a
+            buf[i] = b
+            p[i] = p[i] + neg_lr * b
+        else:
+            p[i] = p[i] + neg_lr * gi / a
+
+
+cdef inline void _rmsprop_run(floating *p, const floating *g, floating *sq, floating *buf,
+                              floating *gavg, intp_t n, int nt, floating sgn, bint has_wd,
+                              floating wd, floating alpha, floating oma, bint small,
+                              bint centered, floating eps, bint has_mom, floating mom,
+                              floating neg_lr) noexcept nogil:
+    cdef int t
+    if nt <= 1:
+        _rmsprop_block(p, g, sq, buf, gavg, 0, n, sgn, has_wd, wd, alpha, oma, small,
+                       centered, eps, has_mom, mom, neg_lr)
     else:
-        a = _sqrt(s)
-    a = a + eps
-    if has_mom:
-        buf[0] = buf[0] * mom + 1 * g / a
-        p[0] = p[0] + neg_lr * buf[0]
-    else:
-        p[0] = p[0] + neg_lr * g / a
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _rmsprop_block(p, g, sq, buf, gavg, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd,
+                           wd, alpha, oma, small, centered, eps, has_mom, mom, neg_lr)
 
 
 cdef void rmsprop_loop(floating *p, const floating *g, floating *sq, floating *buf,
                        floating *gavg, intp_t n, double lr, double alpha, double eps,
                        double weight_decay, double momentum, bint centered,
                        bint maximize, int n_threads) noexcept nogil:
-    cdef intp_t i
+    """RMSprop; ``buf`` is only touched with momentum > 0, ``gavg`` only when
+    ``centered``."""
     cdef int nt = _nt(n_threads, n)
     cdef floating fa = <floating>alpha, oma = <floating>(1.0 - alpha), fe = <floating>eps
     cdef floating wd = <floating>weight_decay, mom = <floating>momentum
     cdef floating neg_lr = <floating>(-lr)
-    cdef bint has_wd = weight_decay != 0, has_mom = momentum > 0
-    if nt <= 1:
-        for i in range(n):
-            _rmsprop_elem(&p[i], g[i], &sq[i], &buf[i], &gavg[i], maximize, has_wd, wd,
-                          fa, oma, centered, fe, has_mom, mom, neg_lr)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(oma) < 0.5
+    cdef bint has_wd = weight_decay != 0
+    if centered:
+        if momentum > 0:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, True,
+                         fe, True, mom, neg_lr)
+        else:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, True,
+                         fe, False, mom, neg_lr)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _rmsprop_elem(&p[i], g[i], &sq[i], &buf[i], &gavg[i], maximize, has_wd, wd,
-                          fa, oma, centered, fe, has_mom, mom, neg_lr)
+        if momentum > 0:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, False,
+                         fe, True, mom, neg_lr)
+        else:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, False,
+                         fe, False, mom, neg_lr)
 
 
-cdef inline void _adagrad_elem(floating *p, floating g, floating *ssum, bint maximize,
-                               bint has_wd, floating wd, floating eps,
-                               floating neg_clr) noexcept nogil:
-    cdef floating s
-    if maximize:
-        g = -g
-    if has_wd:
-        g = g + wd * p[0]
-    s = ssum[0] + 1 * g * g
-    ssum[0] = s
-    p[0] = p[0] + neg_clr * g / (_sqrt(s) + eps)
+# --- Adagrad -------------------------------------------------------------------
+
+cdef inline void _adagrad_block(floating *p, const floating *g, floating *ssum, intp_t lo,
+                                intp_t hi, floating sgn, bint has_wd, floating wd,
+                                floating eps, floating neg_clr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, s
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        gi = gi + wd * p[i] if has_wd else gi
+        s = ssum[i] + 1 * gi * gi
+        ssum[i] = s
+        p[i] = p[i] + neg_clr * gi / (_sqrt(s) + eps)
 
 
 cdef void adagrad_loop(floating *p, const floating *g, floating *ssum, intp_t n,
                        double lr, double lr_decay, double weight_decay, double eps,
                        bint maximize, double step, int n_threads) noexcept nogil:
-    cdef intp_t i
-    cdef int nt = _nt(n_threads, n)
+    cdef int t, nt = _nt(n_threads, n)
     cdef floating neg_clr = <floating>(-(lr / (1 + (step - 1) * lr_decay)))
     cdef floating wd = <floating>weight_decay, fe = <floating>eps
+    cdef floating sgn = -1 if maximize else 1
     cdef bint has_wd = weight_decay != 0
     if nt <= 1:
-        for i in range(n):
-            _adagrad_elem(&p[i], g[i], &ssum[i], maximize, has_wd, wd, fe, neg_clr)
+        _adagrad_block(p, g, ssum, 0, n, sgn, has_wd, wd, fe, neg_clr)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _adagrad_elem(&p[i], g[i], &ssum[i], maximize, has_wd, wd, fe, neg_clr)
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _adagrad_block(p, g, ssum, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, fe,
+                           neg_clr)
 
 
-cdef inline void _adamax_elem(floating *p, floating g, floating *m, floating *u,
-                              bint maximize, bint has_wd, floating wd, floating w1,
-                              floating b2, floating eps, floating neg_clr) noexcept nogil:
-    cdef floating mm, uu
-    if maximize:
-        g = -g
-    if has_wd:
-        g = g + wd * p[0]
-    mm = _lerp(m[0], g, w1, fabs(w1) < 0.5)
-    m[0] = mm
-    uu = _nanmax(u[0] * b2, _abs(g) + eps)
-    u[0] = uu
-    p[0] = p[0] + neg_clr * mm / uu
+# --- Adamax --------------------------------------------------------------------
+
+cdef inline void _adamax_block(floating *p, const floating *g, floating *m, floating *u,
+                               intp_t lo, intp_t hi, floating sgn, bint has_wd,
+                               floating wd, floating w1, bint small, floating b2,
+                               floating eps, floating neg_clr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, mm, uu
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        gi = gi + wd * p[i] if has_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        m[i] = mm
+        uu = _nanmax(u[i] * b2, _abs(gi) + eps)
+        u[i] = uu
+        p[i] = p[i] + neg_clr * mm / uu
 
 
 cdef void adamax_loop(floating *p, const floating *g, floating *m, floating *u, intp_t n,
                       double lr, double beta1, double beta2, double eps,
                       double weight_decay, bint maximize, double step,
                       int n_threads) noexcept nogil:
-    cdef intp_t i
-    cdef int nt = _nt(n_threads, n)
+    cdef int t, nt = _nt(n_threads, n)
     cdef floating neg_clr = <floating>(-(lr / (1.0 - pow(beta1, step))))
     cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2, fe = <floating>eps
     cdef floating wd = <floating>weight_decay
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
     cdef bint has_wd = weight_decay != 0
     if nt <= 1:
-        for i in range(n):
-            _adamax_elem(&p[i], g[i], &m[i], &u[i], maximize, has_wd, wd, w1, b2, fe,
-                         neg_clr)
+        _adamax_block(p, g, m, u, 0, n, sgn, has_wd, wd, w1, small, b2, fe, neg_clr)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _adamax_elem(&p[i], g[i], &m[i], &u[i], maximize, has_wd, wd, w1, b2, fe,
-                         neg_clr)
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _adamax_block(p, g, m, u, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, w1,
+                          small, b2, fe, neg_clr)
 
 
-cdef inline void _nadam_elem(floating *p, floating g, floating *m, floating *v,
-                             bint maximize, bint coupled_wd, bint decoupled_wd,
-                             floating wd, floating decay, floating w1, floating b2,
-                             floating c2, floating bc2, floating eps, floating cg,
-                             floating cm) noexcept nogil:
-    cdef floating pp = p[0], mm, vv, denom
-    if maximize:
-        g = -g
-    if decoupled_wd:
-        pp = pp * decay
-    elif coupled_wd:
-        g = g + wd * pp
-    mm = _lerp(m[0], g, w1, fabs(w1) < 0.5)
-    vv = v[0] * b2 + c2 * g * g
-    m[0] = mm
-    v[0] = vv
-    denom = _sqrt(vv / bc2) + eps
-    pp = pp + cg * g / denom
-    p[0] = pp + cm * mm / denom
+# --- NAdam ---------------------------------------------------------------------
+
+cdef inline void _nadam_block(floating *p, const floating *g, floating *m, floating *v,
+                              intp_t lo, intp_t hi, floating sgn, bint coupled_wd,
+                              bint decoupled_wd, floating wd, floating decay, floating w1,
+                              bint small, floating b2, floating c2, floating bc2,
+                              floating eps, floating cg, floating cm) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, pp, mm, vv, denom
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        pp = p[i]
+        pp = pp * decay if decoupled_wd else pp
+        gi = gi + wd * pp if coupled_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        vv = v[i] * b2 + c2 * gi * gi
+        m[i] = mm
+        v[i] = vv
+        denom = _sqrt(vv / bc2) + eps
+        pp = pp + cg * gi / denom
+        p[i] = pp + cm * mm / denom
 
 
 cdef void nadam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
@@ -317,53 +371,55 @@ cdef void nadam_loop(floating *p, const floating *g, floating *m, floating *v, i
                      double coef_grad, double coef_avg, int n_threads) noexcept nogil:
     """NAdam; ``coef_grad`` and ``coef_avg`` (which depend on the mu product)
     come from :func:`nadam_coefficients`."""
-    cdef intp_t i
-    cdef int nt = _nt(n_threads, n)
+    cdef int t, nt = _nt(n_threads, n)
     cdef floating bc2 = <floating>(1.0 - pow(beta2, step))
     cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
     cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
     cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
     cdef floating cg = <floating>coef_grad, cm = <floating>coef_avg
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
     cdef bint has_wd = weight_decay != 0
     cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
     if nt <= 1:
-        for i in range(n):
-            _nadam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
-                        c2, bc2, fe, cg, cm)
+        _nadam_block(p, g, m, v, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2, bc2, fe,
+                     cg, cm)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _nadam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
-                        c2, bc2, fe, cg, cm)
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _nadam_block(p, g, m, v, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd, decay,
+                         w1, small, b2, c2, bc2, fe, cg, cm)
 
 
-cdef inline void _radam_elem(floating *p, floating g, floating *m, floating *v,
-                             bint maximize, bint coupled_wd, bint decoupled_wd,
-                             floating wd, floating decay, floating w1, floating b2,
-                             floating c2, floating bc1, floating flr, bint rectify,
-                             floating bc2s, floating eps, floating rect) noexcept nogil:
-    cdef floating pp = p[0], mm, vv, upd
-    if maximize:
-        g = -g
-    if decoupled_wd:
-        pp = pp * decay
-    elif coupled_wd:
-        g = g + wd * pp
-    mm = _lerp(m[0], g, w1, fabs(w1) < 0.5)
-    vv = v[0] * b2 + c2 * g * g
-    m[0] = mm
-    v[0] = vv
-    upd = mm / bc1 * flr
-    if rectify:
-        upd = upd * (bc2s / (_sqrt(vv) + eps)) * rect
-    p[0] = pp - upd
+# --- RAdam ---------------------------------------------------------------------
+
+cdef inline void _radam_block(floating *p, const floating *g, floating *m, floating *v,
+                              intp_t lo, intp_t hi, floating sgn, bint coupled_wd,
+                              bint decoupled_wd, floating wd, floating decay, floating w1,
+                              bint small, floating b2, floating c2, floating bc1,
+                              floating flr, bint rectify, floating bc2s, floating eps,
+                              floating rect) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, pp, mm, vv, upd
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        pp = p[i]
+        pp = pp * decay if decoupled_wd else pp
+        gi = gi + wd * pp if coupled_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        vv = v[i] * b2 + c2 * gi * gi
+        m[i] = mm
+        v[i] = vv
+        upd = mm / bc1 * flr
+        # torch: scalar / tensor is tensor.reciprocal() * scalar
+        upd = upd * ((1 / (_sqrt(vv) + eps)) * bc2s) * rect if rectify else upd
+        p[i] = pp - upd
 
 
 cdef void radam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
                      double lr, double beta1, double beta2, double eps,
                      double weight_decay, bint decoupled, bint maximize, double step,
                      int n_threads) noexcept nogil:
-    cdef intp_t i
-    cdef int nt = _nt(n_threads, n)
+    cdef int t, nt = _nt(n_threads, n)
     cdef double bc1 = 1.0 - pow(beta1, step), bc2 = 1.0 - pow(beta2, step)
     cdef double rho_inf = 2 / (1 - beta2) - 1
     cdef double rho_t = rho_inf - 2 * step * pow(beta2, step) / bc2
@@ -377,27 +433,34 @@ cdef void radam_loop(floating *p, const floating *g, floating *m, floating *v, i
     cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
     cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
     cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
     cdef bint has_wd = weight_decay != 0
     cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
     if nt <= 1:
-        for i in range(n):
-            _radam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
-                        c2, fbc1, flr, rectify, bc2s, fe, frect)
+        _radam_block(p, g, m, v, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2, fbc1, flr,
+                     rectify, bc2s, fe, frect)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _radam_elem(&p[i], g[i], &m[i], &v[i], maximize, cw, dw, wd, decay, w1, b2,
-                        c2, fbc1, flr, rectify, bc2s, fe, frect)
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _radam_block(p, g, m, v, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd, decay,
+                         w1, small, b2, c2, fbc1, flr, rectify, bc2s, fe, frect)
 
 
-cdef inline void _lion_elem(floating *p, floating g, floating *m, bint maximize,
-                            floating b1, floating omb1, floating b2, floating omb2,
-                            floating wd, floating flr) noexcept nogil:
-    cdef floating mm = m[0], u
-    if maximize:
-        g = -g
-    u = _sign(b1 * mm + omb1 * g)
-    p[0] = p[0] - flr * (u + wd * p[0])
-    m[0] = b2 * mm + omb2 * g
+# --- Lion ----------------------------------------------------------------------
+
+cdef inline void _lion_block(floating *p, const floating *g, floating *m, intp_t lo,
+                             intp_t hi, floating sgn, floating b1, floating omb1,
+                             floating b2, floating omb2, floating wd,
+                             floating flr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, mm, u, pp
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        mm = m[i]
+        pp = p[i]
+        u = _sign(b1 * mm + omb1 * gi)
+        p[i] = pp - flr * (u + wd * pp)
+        m[i] = b2 * mm + omb2 * gi
 
 
 cdef void lion_loop(floating *p, const floating *g, floating *m, intp_t n, double lr,
@@ -405,17 +468,17 @@ cdef void lion_loop(floating *p, const floating *g, floating *m, intp_t n, doubl
                     int n_threads) noexcept nogil:
     """Lion (Chen et al. 2023, Algorithm 2): c = b1*m + (1-b1)*g;
     p = p - lr*(sign(c) + wd*p); m = b2*m + (1-b2)*g."""
-    cdef intp_t i
-    cdef int nt = _nt(n_threads, n)
+    cdef int t, nt = _nt(n_threads, n)
     cdef floating b1 = <floating>beta1, omb1 = <floating>(1.0 - beta1)
     cdef floating b2 = <floating>beta2, omb2 = <floating>(1.0 - beta2)
     cdef floating wd = <floating>weight_decay, flr = <floating>lr
+    cdef floating sgn = -1 if maximize else 1
     if nt <= 1:
-        for i in range(n):
-            _lion_elem(&p[i], g[i], &m[i], maximize, b1, omb1, b2, omb2, wd, flr)
+        _lion_block(p, g, m, 0, n, sgn, b1, omb1, b2, omb2, wd, flr)
     else:
-        for i in prange(n, schedule='static', num_threads=nt):
-            _lion_elem(&p[i], g[i], &m[i], maximize, b1, omb1, b2, omb2, wd, flr)
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _lion_block(p, g, m, _lo(n, nt, t), _hi(n, nt, t), sgn, b1, omb1, b2, omb2, wd,
+                        flr)
 
 
 cdef double sum_pow_loop(const floating *x, intp_t n, double norm_type,
