@@ -744,3 +744,11 @@ def test_property_matches_reference(name, dtype, shape_list, seed, steps, scale)
     for p, r in zip(params, ref):
         assert p.dtype == dtype and p.shape == r.shape
         assert_close(p, r, dtype)
+
+
+def test_demo_runs(capsys):
+    from gradkern._demo_optim import demo
+    demo(quick=True)
+    out = capsys.readouterr().out
+    assert "gradkern Adam (float32)" in out and "scipy L-BFGS-B" in out
+    assert "gradkern.optim.Lion" in out
