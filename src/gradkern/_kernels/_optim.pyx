@@ -27,6 +27,7 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport sqrt, fabs, pow, INFINITY
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 
 from gradkern._kernels._openmp cimport gk_threads_for
 from gradkern._kernels._typedefs cimport intp_t
@@ -589,6 +590,12 @@ cdef class ParamGroup:
         cdef Py_ssize_t k
         cdef int j, w = 2 + n_state
         cdef cnp.ndarray a
+        self.nstep = 0
+        self.mu_product = 1.0
+        self.buf_ready = False
+        self.n_threads = 1
+        self.rule = SGD
+        memset(&self.h, 0, sizeof(Hyper))
         self.params = list(params)
         self.states = [list(s) for s in states]
         self.n_arrays = len(params)
@@ -615,6 +622,63 @@ cdef class ParamGroup:
         free(self.ptr)
         free(self.size)
         free(self.is64)
+
+    def set_states(self, list states):
+        """Cache new state buffers (same layout as in the constructor)."""
+        cdef Py_ssize_t k
+        cdef int j, w = 2 + self.n_state
+        states = [list(s) for s in states]
+        for k in range(self.n_arrays):
+            a = self.params[k]
+            for j in range(self.n_state):
+                s = states[k][j]
+                self.ptr[k * w + 2 + j] = cnp.PyArray_DATA(<cnp.ndarray>(a if s is None else s))
+        self.states = states
+
+    def set_hyper(self, int rule, *, double lr=0.0, double beta1=0.0, double beta2=0.0,
+                  double eps=0.0, double weight_decay=0.0, double momentum=0.0,
+                  double dampening=0.0, double alpha=0.0, double lr_decay=0.0,
+                  double momentum_decay=0.0, bint nesterov=False, bint maximize=False,
+                  bint decoupled=False, bint amsgrad=False, bint centered=False):
+        """Set the rule (``RULE_*``) and its hyperparameters (trusted: validated in
+        Python) used by :meth:`step` from now on."""
+        if rule < SGD or rule > LION:
+            raise ValueError(f"unknown rule {rule}")
+        self.rule = <Rule>rule
+        self.h.lr = lr; self.h.beta1 = beta1; self.h.beta2 = beta2; self.h.eps = eps
+        self.h.weight_decay = weight_decay; self.h.momentum = momentum
+        self.h.dampening = dampening; self.h.alpha = alpha; self.h.lr_decay = lr_decay
+        self.h.momentum_decay = momentum_decay; self.h.nesterov = nesterov
+        self.h.maximize = maximize; self.h.decoupled = decoupled; self.h.amsgrad = amsgrad
+        self.h.centered = centered
+
+    def step(self, grads):
+        """One update of every param from ``grads`` (an ndarray, or a list/tuple of
+        one ndarray per param). Returns -1 after updating everything and advancing
+        the counters (``nstep``; NAdam's ``mu_product``; SGD's ``buf_ready``), or
+        the index of the first grad that does not match its param (dtype, shape,
+        C-contiguity; or a param that became read-only), writing NOTHING;
+        ``len(params)`` when ``grads`` itself has the wrong type or length."""
+        cdef double s = <double>(self.nstep + 1), mp = self.mu_product, mu, mu_next
+        cdef Py_ssize_t bad
+        self.h.step = s
+        if self.rule == NADAM:
+            mu = _nadam_mu(self.h.beta1, self.h.momentum_decay, s)
+            mu_next = _nadam_mu(self.h.beta1, self.h.momentum_decay, s + 1)
+            mp = mp * mu
+            self.h.coef_grad = -self.h.lr * (1.0 - mu) / (1.0 - mp)
+            self.h.coef_avg = (-self.h.lr * mu_next) / (1.0 - mp * mu_next)
+        elif self.rule == SGD:
+            self.h.first = not self.buf_ready
+        bad = _step(self.rule, self, grads, &self.h, self.n_threads)
+        if bad >= 0:
+            return bad
+        self.nstep += 1
+        if self.rule == NADAM:
+            self.mu_product = mp
+        elif self.rule == SGD and self.h.momentum != 0:
+            self.buf_ready = True
+        return -1
 
     cdef Py_ssize_t bind(self, object grads) except -2:
         """Cache the grads' pointers. -1 when every grad matches its param
@@ -658,15 +722,6 @@ cdef class ParamGroup:
                 and cnp.PyArray_ISWRITEABLE(p)
                 and cnp.PyArray_DATA(p) == self.ptr[k * (2 + self.n_state)]
                 and _same_shape(g, p))
-
-
-ctypedef enum Rule:
-    SGD, ADAM, RMSPROP, ADAGRAD, ADAMAX, NADAM, RADAM, LION
-
-cdef struct Hyper:
-    double lr, beta1, beta2, eps, weight_decay, momentum, dampening, alpha, lr_decay
-    double step, coef_grad, coef_avg
-    bint nesterov, maximize, first, decoupled, amsgrad, centered
 
 
 cdef void _run(Rule rule, void **ptr, intp_t *size, char *is64, Py_ssize_t n_arrays,
@@ -725,100 +780,25 @@ cdef Py_ssize_t _step(Rule rule, ParamGroup grp, object grads, Hyper *h,
     return -1
 
 
-# The step functions return -1 after updating everything, or (writing nothing)
-# the index of the first grad that does not match its param (len(params) when
-# ``grads`` itself is not an ndarray/list/tuple of the right length).
-
-def sgd_step(ParamGroup grp, grads, double lr, double momentum, double dampening,
-             double weight_decay, bint nesterov, bint maximize, bint first, int n_threads):
-    """State: [momentum_buffer]. ``first``: the buffer is initialised to the grad."""
-    cdef Hyper h
-    h.lr = lr; h.momentum = momentum; h.dampening = dampening
-    h.weight_decay = weight_decay; h.nesterov = nesterov; h.maximize = maximize
-    h.first = first
-    return _step(SGD, grp, grads, &h, n_threads)
+# Rule numbers for ParamGroup.set_hyper (the Python layer names its rule).
+RULE_SGD, RULE_ADAM, RULE_RMSPROP, RULE_ADAGRAD = SGD, ADAM, RMSPROP, ADAGRAD
+RULE_ADAMAX, RULE_NADAM, RULE_RADAM, RULE_LION = ADAMAX, NADAM, RADAM, LION
 
 
-def adam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-              double weight_decay, bint decoupled, bint amsgrad, bint maximize,
-              double step, int n_threads):
-    """State: [exp_avg, exp_avg_sq, max_exp_avg_sq]; ``step`` counts this step."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.decoupled = decoupled; h.amsgrad = amsgrad
-    h.maximize = maximize; h.step = step
-    return _step(ADAM, grp, grads, &h, n_threads)
-
-
-def rmsprop_step(ParamGroup grp, grads, double lr, double alpha, double eps,
-                 double weight_decay, double momentum, bint centered, bint maximize,
-                 int n_threads):
-    """State: [square_avg, momentum_buffer, grad_avg]."""
-    cdef Hyper h
-    h.lr = lr; h.alpha = alpha; h.eps = eps; h.weight_decay = weight_decay
-    h.momentum = momentum; h.centered = centered; h.maximize = maximize
-    return _step(RMSPROP, grp, grads, &h, n_threads)
-
-
-def adagrad_step(ParamGroup grp, grads, double lr, double lr_decay, double weight_decay,
-                 double eps, bint maximize, double step, int n_threads):
-    """State: [sum]."""
-    cdef Hyper h
-    h.lr = lr; h.lr_decay = lr_decay; h.weight_decay = weight_decay; h.eps = eps
-    h.maximize = maximize; h.step = step
-    return _step(ADAGRAD, grp, grads, &h, n_threads)
-
-
-def adamax_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-                double weight_decay, bint maximize, double step, int n_threads):
-    """State: [exp_avg, exp_inf]."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.maximize = maximize; h.step = step
-    return _step(ADAMAX, grp, grads, &h, n_threads)
+cdef inline double _nadam_mu(double beta1, double momentum_decay, double step) noexcept nogil:
+    """NAdam's momentum coefficient mu_t, in torch's order of operations."""
+    return beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
 
 
 def nadam_coefficients(double lr, double beta1, double momentum_decay, double step,
                        double mu_product):
     """(new mu_product, coef_grad, coef_avg) for NAdam step ``step``, in double,
-    in torch's order of operations."""
-    cdef double mu = beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
-    cdef double mu_next = beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * momentum_decay))
+    in torch's order of operations (what ParamGroup.step computes)."""
+    cdef double mu = _nadam_mu(beta1, momentum_decay, step)
+    cdef double mu_next = _nadam_mu(beta1, momentum_decay, step + 1)
     mu_product = mu_product * mu
-    cdef double coef_grad = -lr * (1.0 - mu) / (1.0 - mu_product)
-    cdef double coef_avg = (-lr * mu_next) / (1.0 - mu_product * mu_next)
-    return mu_product, coef_grad, coef_avg
-
-
-def nadam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-               double weight_decay, bint decoupled, bint maximize, double step,
-               double coef_grad, double coef_avg, int n_threads):
-    """State: [exp_avg, exp_avg_sq]; coefficients from :func:`nadam_coefficients`."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
-    h.step = step; h.coef_grad = coef_grad; h.coef_avg = coef_avg
-    return _step(NADAM, grp, grads, &h, n_threads)
-
-
-def radam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-               double weight_decay, bint decoupled, bint maximize, double step,
-               int n_threads):
-    """State: [exp_avg, exp_avg_sq]."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
-    h.step = step
-    return _step(RADAM, grp, grads, &h, n_threads)
-
-
-def lion_step(ParamGroup grp, grads, double lr, double beta1, double beta2,
-              double weight_decay, bint maximize, int n_threads):
-    """State: [exp_avg]."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.weight_decay = weight_decay
-    h.maximize = maximize
-    return _step(LION, grp, grads, &h, n_threads)
+    return (mu_product, -lr * (1.0 - mu) / (1.0 - mu_product),
+            (-lr * mu_next) / (1.0 - mu_product * mu_next))
 
 
 def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads,
