@@ -132,10 +132,12 @@ def _check_params(params):
 class Optimizer:
     """Base class of the fused optimizers (not used directly).
 
-    Subclasses declare ``_hyper`` (hyperparameter names, in signature order),
-    ``_slots`` (the kernel's state buffers, in kernel order) and which of them
-    are created on demand (``_optional``); hyperparameters are plain attributes,
-    validated on assignment, so they can change between steps.
+    Subclasses declare ``_rule`` (the kernel's update rule), ``_hyper``
+    (hyperparameter names, in signature order), ``_slots`` (the kernel's state
+    buffers, in kernel order) and which of them are created on demand
+    (``_optional``). Hyperparameters are plain attributes, validated on
+    assignment and pushed to the kernel's ParamGroup (which also keeps the step
+    counter), so they can change between steps and ``step`` is one C call.
     """
     _hyper = ()
     _slots = ()
@@ -158,9 +160,14 @@ class Optimizer:
     def __setattr__(self, name, value):
         if name in self._hyper:
             value = _CHECKS[name](name, value)
+            old = self.__dict__.get(name)
             object.__setattr__(self, name, value)
             if self._ready:
-                self._check_combination()
+                try:
+                    self._check_combination()
+                except Exception:
+                    object.__setattr__(self, name, old)   # a failed set changes nothing
+                    raise
                 self._sync_buffers()
         elif name == "n_threads":
             nt = int(effective_n_threads(value))
@@ -215,7 +222,12 @@ class Optimizer:
         """
         bad = self._group.step(grads)
         if bad >= 0:
-            self._group.step(self._grads_or_raise(grads, bad))
+            # the fast check refused something: raise the precise error, or retry
+            # once with contiguous copies of non-contiguous grads
+            bad = self._group.step(self._grads_or_raise(grads, bad))
+            if bad >= 0:
+                raise RuntimeError(f"params[{bad}] was modified (resized or replaced) "
+                                   "after the optimizer was created")
 
     def _check_combination(self):
         pass
