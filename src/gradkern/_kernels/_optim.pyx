@@ -407,8 +407,10 @@ cdef void nadam_loop(floating *p, const floating *g, floating *m, floating *v, i
                      double lr, double beta1, double beta2, double eps,
                      double weight_decay, bint decoupled, bint maximize, double step,
                      double coef_grad, double coef_avg, int n_threads) noexcept nogil:
-    """NAdam; ``coef_grad`` and ``coef_avg`` (which depend on the mu product)
-    come from :func:`nadam_coefficients`."""
+    """NAdam. With ``mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))``
+    and ``P_t = mu_1 * ... * mu_t`` (kept by the caller, in double):
+    ``coef_grad = -lr * (1 - mu_t) / (1 - P_t)`` and
+    ``coef_avg = (-lr * mu_{t+1}) / (1 - P_t * mu_{t+1})`` (see ParamGroup.step)."""
     cdef int t, nt = _nt(n_threads, n)
     cdef floating bc2 = <floating>(1.0 - pow(beta2, step))
     cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
@@ -788,17 +790,6 @@ RULE_ADAMAX, RULE_NADAM, RULE_RADAM, RULE_LION = ADAMAX, NADAM, RADAM, LION
 cdef inline double _nadam_mu(double beta1, double momentum_decay, double step) noexcept nogil:
     """NAdam's momentum coefficient mu_t, in torch's order of operations."""
     return beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
-
-
-def nadam_coefficients(double lr, double beta1, double momentum_decay, double step,
-                       double mu_product):
-    """(new mu_product, coef_grad, coef_avg) for NAdam step ``step``, in double,
-    in torch's order of operations (what ParamGroup.step computes)."""
-    cdef double mu = _nadam_mu(beta1, momentum_decay, step)
-    cdef double mu_next = _nadam_mu(beta1, momentum_decay, step + 1)
-    mu_product = mu_product * mu
-    return (mu_product, -lr * (1.0 - mu) / (1.0 - mu_product),
-            (-lr * mu_next) / (1.0 - mu_product * mu_next))
 
 
 def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads,
