@@ -24,3 +24,8 @@ def get_include():
 
 
 __all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
+
+# --- objectives ---
+from gradkern import objectives  # noqa: E402
+
+__all__ += ["objectives"]
