@@ -483,6 +483,8 @@ class Quadratic(Objective):
     """
 
     def __init__(self, A, b):
+        if getattr(A, "ndim", 2) == 2 and hasattr(A, "shape") and A.shape[0] != A.shape[1]:
+            raise ValueError(f"A must be square, got shape {A.shape}")
         if _is_sparse(A):
             if A.dtype.kind not in "biuf":
                 raise TypeError(f"A must hold real numbers, got dtype {A.dtype}")

@@ -462,6 +462,11 @@ cdef class LinearProblem:
         return gk_threads_for(n_threads, self.c.n_sub,
                               max(<intp_t>1, MIN_WORK_PER_THREAD // self.work_per_row))
 
+    def threads_used(self, intp_t n_sub, int n_threads):
+        """How many threads a call on ``n_sub`` rows with ``n_threads`` runs on."""
+        self.c.n_sub = n_sub
+        return self._threads(n_threads)
+
     def value_grad(self, cnp.ndarray w, object out, object rows, intp_t start, intp_t step,
                    intp_t n_sub, double l2, int n_threads):
         """Loss (weighted mean + 0.5 l2 ||w_pen||^2) and, when ``out`` is an array,
