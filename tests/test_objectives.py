@@ -206,13 +206,13 @@ def test_non_contiguous_X_is_accepted():
 @pytest.mark.parametrize("name", NAMES)
 def test_threads_agree_and_are_deterministic(name, layout):
     # enough rows that two threads are really used (>= 2 chunks of work)
-    X, y, sw = make_data(n=30000, d=6, kind=KIND[name], seed=9)
+    X, y, sw = make_data(n=50000, d=6, kind=KIND[name], seed=9)
     Xl = with_layout(X, layout)
     w = np.random.default_rng(3).standard_normal(n_params(name, 6)) * 0.3
     f1, g1 = build(name, Xl, y, sw=sw, n_threads=1).value_and_grad(w)
     o2 = build(name, Xl, y, sw=sw, n_threads=2)
     if gradkern.openmp_enabled():
-        assert o2._kernel.threads_used(30000, 2) == 2
+        assert o2._kernel.threads_used(50000, 2) == 2
     f2, g2 = o2.value_and_grad(w)
     f3, g3 = o2.value_and_grad(w)
     assert abs(f1 - f2) <= 1e-13 * abs(f1) and close(g1, g2, rtol=1e-13)
