@@ -27,6 +27,20 @@ from gradkern._kernels._typedefs cimport float32_t, float64_t, intp_t, floating_
 
 cnp.import_array()
 
+cdef extern from "_objectives_simd.h":
+    # Fused row loops over dense C-ordered X with a vectorized logistic stage
+    # (see the header): same contract as _lin_dense_rows with unit column stride.
+    void gk_lin_rows_c_f64(const float64_t *X, intp_t rs, intp_t d, const float64_t *y,
+                           const float64_t *sw, const float64_t *w, int fit_intercept,
+                           int kind, double delta, const intp_t *rows, intp_t start,
+                           intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                           float64_t *res) noexcept nogil
+    void gk_lin_rows_c_f32(const float32_t *X, intp_t rs, intp_t d, const float64_t *y,
+                           const float64_t *sw, const float64_t *w, int fit_intercept,
+                           int kind, double delta, const intp_t *rows, intp_t start,
+                           intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                           float64_t *res) noexcept nogil
+
 cdef enum:
     LAYOUT_C = 0
     LAYOUT_F = 1
@@ -366,6 +380,17 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
             _lin_dense_f(c, <const float32_t *>c.X, k0, k1, g, res)
         else:
             _lin_dense_f(c, <const float64_t *>c.X, k0, k1, g, res)
+    elif c.cs == 1:
+        # C order: blocks of rows, margins, a vectorized loss stage, then the
+        # gradient while the block is still in L1 (_objectives_simd.h)
+        if c.f32:
+            gk_lin_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.y, c.sw, c.w,
+                              c.fit_intercept, c.kind, c.delta, c.rows, c.start, c.step,
+                              k0, k1, g, res)
+        else:
+            gk_lin_rows_c_f64(<const float64_t *>c.X, c.rs, c.d, c.y, c.sw, c.w,
+                              c.fit_intercept, c.kind, c.delta, c.rows, c.start, c.step,
+                              k0, k1, g, res)
     else:
         if c.f32:
             _lin_dense_rows(c, <const float32_t *>c.X, k0, k1, g, res)
