@@ -262,6 +262,46 @@ static double gk_loss_block(int kind, gk_intp n, const double *GK_RESTRICT z,
     return (L0 + L1) + (L2 + L3);
 }
 
+/* Softmax cross-entropy of one sample: scores z[0:K] (IN), class label;
+   dz[0:K] = softmax(z) - onehot(label) (OUT); returns logsumexp(z) - z[label].
+   exp runs 4 lanes at a time (the scalar tail does the same operations). */
+GK_CLONES
+static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_intp K,
+                               double *GK_RESTRICT dz)
+{
+    double m = z[0], s = 0.0, inv;
+    gk_intp c = 0;
+    for (c = 1; c < K; c++)
+        m = z[c] > m ? z[c] : m;
+    c = 0;
+#if GK_HAVE_VEC
+    for (; c + 4 <= K; c += 4) {
+        gk_v4d v;
+        memcpy(&v, z + c, sizeof v);
+        v = gk_v_exp_neg(v - GK_SPLAT(m));
+        memcpy(dz + c, &v, sizeof v);
+    }
+#endif
+    for (; c < K; c++)
+        dz[c] = gk_exp_neg(z[c] - m);
+    for (c = 0; c < K; c++)
+        s += dz[c];
+    inv = 1.0 / s;
+    for (c = 0; c < K; c++)
+        dz[c] *= inv;
+    dz[label] -= 1.0;
+    return m + log(s) - z[label];
+}
+
+/* y[0:n] += a * x[0:n] with x and y not overlapping (so it vectorizes). */
+static inline void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
+                              double *GK_RESTRICT y)
+{
+    gk_intp j;
+    for (j = 0; j < n; j++)
+        y[j] += a * x[j];
+}
+
 /* x . w with 4 interleaved partial sums (fixed order, no serial add chain). */
 #define GK_DOT4(XT)                                                              \
     static inline double gk_dot4_##XT(const XT *GK_RESTRICT x,                    \
