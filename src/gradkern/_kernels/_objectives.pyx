@@ -40,6 +40,16 @@ cdef extern from "_objectives_simd.h":
                             float64_t *dz) noexcept nogil
     # y[0:n] += a * x[0:n], x and y disjoint (restrict: vectorizes)
     void gk_axpy_nr(intp_t n, double a, const float64_t *x, float64_t *y) noexcept nogil
+    # class scores z[0:K] = x @ W of one dense row (column stride cs), W (d, K) C order
+    void gk_scores_double(const float64_t *x, intp_t cs, intp_t d, const float64_t *W,
+                          intp_t K, float64_t *z) noexcept nogil
+    void gk_scores_float(const float32_t *x, intp_t cs, intp_t d, const float64_t *W,
+                         intp_t K, float64_t *z) noexcept nogil
+    # G[j, 0:K] += (s x[j cs]) dz[0:K] for j < d
+    void gk_scores_grad_double(const float64_t *x, intp_t cs, intp_t d, double s,
+                               const float64_t *dz, intp_t K, float64_t *G) noexcept nogil
+    void gk_scores_grad_float(const float32_t *x, intp_t cs, intp_t d, double s,
+                              const float64_t *dz, intp_t K, float64_t *G) noexcept nogil
     void gk_lin_rows_c_f32(const float32_t *X, intp_t rs, intp_t d, const float64_t *y,
                            const float64_t *sw, const float64_t *w, int fit_intercept,
                            int kind, double delta, const intp_t *rows, intp_t start,
@@ -272,17 +282,19 @@ cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1
     cdef const floating_in *x
     for k in range(k0, k1):
         i = _row(c, k)
-        for cc in range(K):
-            z[cc] = 0.0
         if c.layout == LAYOUT_CSR:
+            for cc in range(K):
+                z[cc] = 0.0
             q0 = c.indptr[i]
             q1 = c.indptr[i + 1]
             for q in range(q0, q1):
                 gk_axpy_nr(K, X[q], c.w + c.indices[q] * K, z)
         else:
             x = X + i * c.rs
-            for j in range(d):
-                gk_axpy_nr(K, x[j * c.cs], c.w + j * K, z)
+            if floating_in is float32_t:
+                gk_scores_float(x, c.cs, d, c.w, K, z)
+            else:
+                gk_scores_double(x, c.cs, d, c.w, K, z)
         s = c.sw[i] if c.sw != NULL else 1.0
         L += s * softmax_loss_dloss(z, c.labels[i], K, dz)
         S += s
@@ -290,9 +302,10 @@ cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1
             if c.layout == LAYOUT_CSR:
                 for q in range(q0, q1):
                     gk_axpy_nr(K, s * X[q], dz, g + c.indices[q] * K)
+            elif floating_in is float32_t:
+                gk_scores_grad_float(x, c.cs, d, s, dz, K, g)
             else:
-                for j in range(d):
-                    gk_axpy_nr(K, s * x[j * c.cs], dz, g + j * K)
+                gk_scores_grad_double(x, c.cs, d, s, dz, K, g)
     res[0] += L
     res[1] += S
 

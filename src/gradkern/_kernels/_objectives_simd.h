@@ -370,6 +370,67 @@ GK_DOT4ROWS(double)
 GK_DOT4ROWS(float)
 #endif
 
+/* Class scores of one dense row: z[0:K] = sum_j x[j * cs] * W[j, 0:K] (W C-ordered,
+   d x K). Classes go 4 at a time into vector accumulators kept in registers (two
+   per group, even and odd j, summed at the end), so the sum over j is not a
+   chain of loads and stores through z. */
+#if GK_HAVE_VEC
+#define GK_SCORES(XT)                                                            \
+    GK_CLONES static void gk_scores_##XT(const XT *x, gk_intp cs, gk_intp d,         \
+                                      const double *W, gk_intp K, double *z)      \
+    {                                                                            \
+        gk_intp c = 0, j;                                                        \
+        for (; c + 4 <= K; c += 4) {                                             \
+            gk_v4d a0 = GK_SPLAT(0.0), a1 = a0;                                  \
+            for (j = 0; j + 2 <= d; j += 2) {                                    \
+                a0 += GK_SPLAT((double)x[j * cs]) * gk_vload_double(W + j * K + c); \
+                a1 += GK_SPLAT((double)x[(j + 1) * cs]) *                         \
+                      gk_vload_double(W + (j + 1) * K + c);                      \
+            }                                                                    \
+            if (j < d)                                                           \
+                a0 += GK_SPLAT((double)x[j * cs]) * gk_vload_double(W + j * K + c); \
+            a0 += a1;                                                            \
+            memcpy(z + c, &a0, sizeof a0);                                       \
+        }                                                                        \
+        for (; c < K; c++) {                                                     \
+            double s0 = 0.0, s1 = 0.0;                                           \
+            for (j = 0; j + 2 <= d; j += 2) {                                    \
+                s0 += (double)x[j * cs] * W[j * K + c];                          \
+                s1 += (double)x[(j + 1) * cs] * W[(j + 1) * K + c];              \
+            }                                                                    \
+            if (j < d)                                                           \
+                s0 += (double)x[j * cs] * W[j * K + c];                          \
+            z[c] = s0 + s1;                                                      \
+        }                                                                        \
+    }
+#else
+#define GK_SCORES(XT)                                                            \
+    GK_CLONES static void gk_scores_##XT(const XT *x, gk_intp cs, gk_intp d,         \
+                                      const double *W, gk_intp K, double *z)      \
+    {                                                                            \
+        gk_intp c, j;                                                            \
+        for (c = 0; c < K; c++)                                                  \
+            z[c] = 0.0;                                                          \
+        for (j = 0; j < d; j++)                                                  \
+            gk_axpy_nr(K, (double)x[j * cs], W + j * K, z);                      \
+    }
+#endif
+GK_SCORES(double)
+GK_SCORES(float)
+
+/* Gradient of one dense row: G[j, 0:K] += (s x[j * cs]) * dz[0:K] for all j. */
+#define GK_SCORES_GRAD(XT)                                                       \
+    GK_CLONES static void gk_scores_grad_##XT(const XT *x, gk_intp cs, gk_intp d, \
+                                              double s, const double *dz,        \
+                                              gk_intp K, double *G)              \
+    {                                                                            \
+        gk_intp j;                                                               \
+        for (j = 0; j < d; j++)                                                  \
+            gk_axpy_nr(K, s * (double)x[j * cs], dz, G + j * K);                 \
+    }
+GK_SCORES_GRAD(double)
+GK_SCORES_GRAD(float)
+
 #define GK_XT double
 #define GK_SFX f64
 #include "_objectives_rows.h"
