@@ -39,6 +39,15 @@
 #define GK_NOTRAP
 #endif
 
+/* Helpers taking or returning vectors must be inlined into their (cloned)
+   caller: an out-of-line copy is compiled for the baseline ISA, and passing
+   32-byte vectors between an AVX2 clone and it breaks the calling convention. */
+#if defined(__GNUC__) || defined(__clang__)
+#define GK_VINLINE static inline __attribute__((always_inline))
+#else
+#define GK_VINLINE static inline
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define GK_RESTRICT __restrict__
 #else
@@ -53,7 +62,7 @@
 typedef ptrdiff_t gk_intp;
 
 /* exp(x) for x <= 0; flushed to 0 below -708 (where exp(x) < 3.4e-308). */
-static inline double gk_exp_neg(double x)
+GK_VINLINE double gk_exp_neg(double x)
 {
     const double shifter = 6755399441055744.0;          /* 1.5 * 2^52 */
     const double log2e = 1.4426950408889634;
@@ -66,21 +75,17 @@ static inline double gk_exp_neg(double x)
     memcpy(&kbits, &kd, sizeof kd);
     kd -= shifter;
     r = (xc - kd * ln2_hi) - kd * ln2_lo;               /* |r| <= ln2 / 2 */
-    /* Taylor series of exp(r) to degree 13 (truncation < 2e-17 relative) */
-    p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    /* Taylor series of exp(r) to degree 13 (truncation < 2e-17 relative), in
+       Estrin's scheme: a dependency chain of depth 6 instead of Horner's 28 */
+    {
+        double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+        double q0 = (1.0 + r) + r2 * (0.5 + r * (1.0 / 6.0));
+        double q1 = (1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0));
+        double q2 = (1.0 / 40320.0 + r * (1.0 / 362880.0)) +
+                    r2 * (1.0 / 3628800.0 + r * (1.0 / 39916800.0));
+        double q3 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+        p = (q0 + r4 * q1) + r8 * (q2 + r4 * q3);
+    }
     sbits = (kbits + 1023u) << 52;                      /* 2^k, k in [-1022, 0] */
     memcpy(&scale, &sbits, sizeof scale);
     p = p * scale;
@@ -89,7 +94,7 @@ static inline double gk_exp_neg(double x)
 
 /* log1p(e) for 0 <= e <= 1, via 2 atanh(s) with s = e / (2 + e), or
    ln 2 + 2 atanh((e - 1) / (e + 3)) above sqrt(2) - 1: |s| <= 0.1716. */
-static inline double gk_log1p_01(double e)
+GK_VINLINE double gk_log1p_01(double e)
 {
     const double ln2 = 0.69314718055994530942;
     int hi = e > 0.41421356237309503;
@@ -98,15 +103,12 @@ static inline double gk_log1p_01(double e)
     double num = hi ? em1 : e, den = hi ? ep3 : ep2;
     double s = num / den;
     double s2 = s * s, p;
-    p = 1.0 / 19.0;
-    p = p * s2 + 1.0 / 17.0;
-    p = p * s2 + 1.0 / 15.0;
-    p = p * s2 + 1.0 / 13.0;
-    p = p * s2 + 1.0 / 11.0;
-    p = p * s2 + 1.0 / 9.0;
-    p = p * s2 + 1.0 / 7.0;
-    p = p * s2 + 1.0 / 5.0;
-    p = p * s2 + 1.0 / 3.0;
+    {   /* sum_k s2^k / (2k + 3), k <= 8, in Estrin's scheme */
+        double t2 = s2 * s2, t4 = t2 * t2, t8 = t4 * t4;
+        double f0 = (1.0 / 3.0 + s2 * (1.0 / 5.0)) + t2 * (1.0 / 7.0 + s2 * (1.0 / 9.0));
+        double f1 = (1.0 / 11.0 + s2 * (1.0 / 13.0)) + t2 * (1.0 / 15.0 + s2 * (1.0 / 17.0));
+        p = (f0 + t4 * f1) + t8 * (1.0 / 19.0);
+    }
     p = (p * s2) * s;
     double add = hi ? ln2 : 0.0;
     return add + (2.0 * s + 2.0 * p);
@@ -124,12 +126,12 @@ typedef long long gk_v4i __attribute__((vector_size(32), aligned(8)));
 #define GK_SPLAT(c) ((gk_v4d){(c), (c), (c), (c)})
 #define GK_SPLATI(c) ((gk_v4i){(c), (c), (c), (c)})
 
-static inline gk_v4d gk_v_sel(gk_v4i m, gk_v4d a, gk_v4d b)
+GK_VINLINE gk_v4d gk_v_sel(gk_v4i m, gk_v4d a, gk_v4d b)
 {
     return (gk_v4d)((m & (gk_v4i)a) | (~m & (gk_v4i)b));
 }
 
-static inline gk_v4d gk_v_exp_neg(gk_v4d x)
+GK_VINLINE gk_v4d gk_v_exp_neg(gk_v4d x)
 {
     gk_v4i under = x < GK_SPLAT(-708.0);
     gk_v4d xc = gk_v_sel(under, GK_SPLAT(-708.0), x);
@@ -138,39 +140,34 @@ static inline gk_v4d gk_v_exp_neg(gk_v4d x)
     gk_v4d r, p;
     kd = kd - GK_SPLAT(6755399441055744.0);
     r = (xc - kd * GK_SPLAT(6.93147180369123816490e-01)) - kd * GK_SPLAT(1.90821492927058770002e-10);
-    p = GK_SPLAT(1.0 / 6227020800.0);
-    p = p * r + GK_SPLAT(1.0 / 479001600.0);
-    p = p * r + GK_SPLAT(1.0 / 39916800.0);
-    p = p * r + GK_SPLAT(1.0 / 3628800.0);
-    p = p * r + GK_SPLAT(1.0 / 362880.0);
-    p = p * r + GK_SPLAT(1.0 / 40320.0);
-    p = p * r + GK_SPLAT(1.0 / 5040.0);
-    p = p * r + GK_SPLAT(1.0 / 720.0);
-    p = p * r + GK_SPLAT(1.0 / 120.0);
-    p = p * r + GK_SPLAT(1.0 / 24.0);
-    p = p * r + GK_SPLAT(1.0 / 6.0);
-    p = p * r + GK_SPLAT(0.5);
-    p = p * r + GK_SPLAT(1.0);
-    p = p * r + GK_SPLAT(1.0);
+    {   /* same Estrin scheme, same operation order as gk_exp_neg */
+        gk_v4d r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+        gk_v4d q0 = (GK_SPLAT(1.0) + r) + r2 * (GK_SPLAT(0.5) + r * GK_SPLAT(1.0 / 6.0));
+        gk_v4d q1 = (GK_SPLAT(1.0 / 24.0) + r * GK_SPLAT(1.0 / 120.0)) +
+                    r2 * (GK_SPLAT(1.0 / 720.0) + r * GK_SPLAT(1.0 / 5040.0));
+        gk_v4d q2 = (GK_SPLAT(1.0 / 40320.0) + r * GK_SPLAT(1.0 / 362880.0)) +
+                    r2 * (GK_SPLAT(1.0 / 3628800.0) + r * GK_SPLAT(1.0 / 39916800.0));
+        gk_v4d q3 = GK_SPLAT(1.0 / 479001600.0) + r * GK_SPLAT(1.0 / 6227020800.0);
+        p = (q0 + r4 * q1) + r8 * (q2 + r4 * q3);
+    }
     p = p * (gk_v4d)((kbits + GK_SPLATI(1023)) << 52);
     return gk_v_sel(under, GK_SPLAT(0.0), p);
 }
 
-static inline gk_v4d gk_v_log1p_01(gk_v4d e)
+GK_VINLINE gk_v4d gk_v_log1p_01(gk_v4d e)
 {
     gk_v4i hi = e > GK_SPLAT(0.41421356237309503);
     gk_v4d num = gk_v_sel(hi, e - GK_SPLAT(1.0), e);
     gk_v4d den = gk_v_sel(hi, e + GK_SPLAT(3.0), e + GK_SPLAT(2.0));
     gk_v4d s = num / den, s2 = s * s, p;
-    p = GK_SPLAT(1.0 / 19.0);
-    p = p * s2 + GK_SPLAT(1.0 / 17.0);
-    p = p * s2 + GK_SPLAT(1.0 / 15.0);
-    p = p * s2 + GK_SPLAT(1.0 / 13.0);
-    p = p * s2 + GK_SPLAT(1.0 / 11.0);
-    p = p * s2 + GK_SPLAT(1.0 / 9.0);
-    p = p * s2 + GK_SPLAT(1.0 / 7.0);
-    p = p * s2 + GK_SPLAT(1.0 / 5.0);
-    p = p * s2 + GK_SPLAT(1.0 / 3.0);
+    {   /* same Estrin scheme as gk_log1p_01 */
+        gk_v4d t2 = s2 * s2, t4 = t2 * t2, t8 = t4 * t4;
+        gk_v4d f0 = (GK_SPLAT(1.0 / 3.0) + s2 * GK_SPLAT(1.0 / 5.0)) +
+                    t2 * (GK_SPLAT(1.0 / 7.0) + s2 * GK_SPLAT(1.0 / 9.0));
+        gk_v4d f1 = (GK_SPLAT(1.0 / 11.0) + s2 * GK_SPLAT(1.0 / 13.0)) +
+                    t2 * (GK_SPLAT(1.0 / 15.0) + s2 * GK_SPLAT(1.0 / 17.0));
+        p = (f0 + t4 * f1) + t8 * GK_SPLAT(1.0 / 19.0);
+    }
     p = (p * s2) * s;
     return gk_v_sel(hi, GK_SPLAT(0.69314718055994530942), GK_SPLAT(0.0)) +
            (GK_SPLAT(2.0) * s + GK_SPLAT(2.0) * p);
@@ -181,7 +178,7 @@ static inline gk_v4d gk_v_log1p_01(gk_v4d e)
 
 /* logistic loss (times s) and s * (sigmoid(z) - y) of one sample: the scalar
    twin of the vector lanes below */
-static inline double gk_logistic_one(double zt, double yt, double st, double *dzt)
+GK_VINLINE double gk_logistic_one(double zt, double yt, double st, double *dzt)
 {
     double nz, e, small, lp, hv, sg, nsmall;
     uint64_t zbits;
@@ -294,7 +291,7 @@ static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_in
 }
 
 /* y[0:n] += a * x[0:n] with x and y not overlapping (so it vectorizes). */
-static inline void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
+GK_VINLINE void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
                               double *GK_RESTRICT y)
 {
     gk_intp j;
@@ -304,7 +301,7 @@ static inline void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
 
 /* x . w with 4 interleaved partial sums (fixed order, no serial add chain). */
 #define GK_DOT4(XT)                                                              \
-    static inline double gk_dot4_##XT(const XT *GK_RESTRICT x,                    \
+    GK_VINLINE double gk_dot4_##XT(const XT *GK_RESTRICT x,                    \
                                       const double *GK_RESTRICT w, gk_intp d)     \
     {                                                                            \
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                           \
@@ -325,14 +322,14 @@ GK_DOT4(float)
 #if GK_HAVE_VEC
 typedef float gk_v4f __attribute__((vector_size(16), aligned(4)));
 
-static inline gk_v4d gk_vload_double(const double *p)
+GK_VINLINE gk_v4d gk_vload_double(const double *p)
 {
     gk_v4d v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline gk_v4d gk_vload_float(const float *p)
+GK_VINLINE gk_v4d gk_vload_float(const float *p)
 {
     gk_v4f v;
     memcpy(&v, p, sizeof v);
@@ -343,7 +340,7 @@ static inline gk_v4d gk_vload_float(const float *p)
    the partial sum s_l of gk_dot4 (the tail goes to s0), then (s0 + s1) + (s2 + s3):
    bitwise what gk_dot4 gives, with 4 independent add chains instead of one. */
 #define GK_DOT4ROWS(XT)                                                          \
-    static inline void gk_dot4rows_##XT(const XT *const *x, const double *w,      \
+    GK_VINLINE void gk_dot4rows_##XT(const XT *const *x, const double *w,      \
                                         gk_intp d, double b, double *z)          \
     {                                                                            \
         gk_v4d a0 = GK_SPLAT(0.0), a1 = a0, a2 = a0, a3 = a0, wv;                \
