@@ -119,3 +119,14 @@ def test_demo_runs_and_fits_agree(capsys):
     assert "gradkern Logistic" in out and "numpy" in out
     losses = [r[4] for r in rows]
     assert max(losses) - min(losses) <= 1e-8 * abs(losses[0])
+
+
+def test_softmax_sure_class_keeps_precision():
+    """p - 1 for a class that is almost sure: computed from exp(z - max) / sum,
+    so it keeps full relative precision (exp(z - logsumexp) would not)."""
+    obj = O.SoftmaxCrossEntropy(np.array([[1.0]]), [1], 3)
+    a, b = np.exp(-46.0), np.exp(-18.0)
+    g = obj.grad(np.array([-46.0, 0.0, -18.0]))
+    expected = np.array([a, -(a + b), b]) / (1.0 + a + b)
+    np.testing.assert_allclose(g, expected, rtol=1e-14)
+    assert abs(obj.value(np.array([-46.0, 0.0, -18.0])) - np.log1p(a + b)) <= 1e-15 * b

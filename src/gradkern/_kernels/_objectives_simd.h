@@ -261,15 +261,22 @@ static double gk_loss_block(int kind, gk_intp n, const double *GK_RESTRICT z,
 
 /* Softmax cross-entropy of one sample: scores z[0:K] (IN), class label;
    dz[0:K] = softmax(z) - onehot(label) (OUT); returns logsumexp(z) - z[label].
-   exp runs 4 lanes at a time (the scalar tail does the same operations). */
+   With M the (first) top class, exp(z[M] - max) = 1 exactly and the rest
+   r = sum_{c != M} exp(z[c] - max) is kept apart: the sum is 1 + r, the loss
+   log1p(r) + max - z[label], and for label == M, p - 1 = -r / (1 + r). A sure
+   class thus keeps full relative precision in loss and gradient. exp runs 4
+   lanes at a time (the scalar tail does the same operations). */
 GK_CLONES
 static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_intp K,
                                double *GK_RESTRICT dz)
 {
-    double m = z[0], s = 0.0, inv;
-    gk_intp c = 0;
+    double m = z[0], rest = 0.0, inv;
+    gk_intp c = 0, top = 0;
     for (c = 1; c < K; c++)
-        m = z[c] > m ? z[c] : m;
+        if (z[c] > m) {
+            m = z[c];
+            top = c;
+        }
     c = 0;
 #if GK_HAVE_VEC
     for (; c + 4 <= K; c += 4) {
@@ -282,12 +289,16 @@ static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_in
     for (; c < K; c++)
         dz[c] = gk_exp_neg(z[c] - m);
     for (c = 0; c < K; c++)
-        s += dz[c];
-    inv = 1.0 / s;
+        if (c != top)
+            rest += dz[c];
+    inv = 1.0 / (1.0 + rest);
     for (c = 0; c < K; c++)
         dz[c] *= inv;
-    dz[label] -= 1.0;
-    return m + log(s) - z[label];
+    if (label == top)
+        dz[label] = -rest * inv;
+    else
+        dz[label] -= 1.0;
+    return log1p(rest) + (m - z[label]);
 }
 
 /* y[0:n] += a * x[0:n] with x and y not overlapping (so it vectorizes). */
@@ -339,13 +350,19 @@ GK_VINLINE gk_v4d gk_vload_float(const float *p)
 /* z[r] = x_r . w + b for the 4 rows x[0:4]: lane l of row r's accumulator holds
    the partial sum s_l of gk_dot4 (the tail goes to s0), then (s0 + s1) + (s2 + s3):
    bitwise what gk_dot4 gives, with 4 independent add chains instead of one. */
+#define GK_DOT_REDUCE(a, r)                                                      \
+    {                                                                            \
+        double s0 = (a)[0];                                                      \
+        for (j = d4; j < d; j++)                                                 \
+            s0 += (double)x[r][j] * w[j];                                        \
+        z[r] = ((s0 + (a)[1]) + ((a)[2] + (a)[3])) + b;                          \
+    }
 #define GK_DOT4ROWS(XT)                                                          \
     GK_VINLINE void gk_dot4rows_##XT(const XT *const *x, const double *w,      \
                                         gk_intp d, double b, double *z)          \
     {                                                                            \
         gk_v4d a0 = GK_SPLAT(0.0), a1 = a0, a2 = a0, a3 = a0, wv;                \
         gk_intp j, d4 = d - d % 4;                                               \
-        int r;                                                                   \
         for (j = 0; j < d4; j += 4) {                                            \
             wv = gk_vload_double(w + j);                                         \
             a0 += gk_vload_##XT(x[0] + j) * wv;                                  \
@@ -353,15 +370,10 @@ GK_VINLINE gk_v4d gk_vload_float(const float *p)
             a2 += gk_vload_##XT(x[2] + j) * wv;                                  \
             a3 += gk_vload_##XT(x[3] + j) * wv;                                  \
         }                                                                        \
-        {                                                                        \
-            gk_v4d acc[4] = {a0, a1, a2, a3};                                    \
-            for (r = 0; r < 4; r++) {                                            \
-                double s0 = acc[r][0];                                           \
-                for (j = d4; j < d; j++)                                         \
-                    s0 += (double)x[r][j] * w[j];                                \
-                z[r] = ((s0 + acc[r][1]) + (acc[r][2] + acc[r][3])) + b;         \
-            }                                                                    \
-        }                                                                        \
+        GK_DOT_REDUCE(a0, 0)                                                     \
+        GK_DOT_REDUCE(a1, 1)                                                     \
+        GK_DOT_REDUCE(a2, 2)                                                     \
+        GK_DOT_REDUCE(a3, 3)                                                     \
     }
 GK_DOT4ROWS(double)
 GK_DOT4ROWS(float)
