@@ -6,7 +6,13 @@ Three layers (see STYLE.md):
 2. row loops over dense C-order X, dense F-order X (row blocks read column by
    column) and CSR X, reading each row once and accumulating its gradient
    contribution while it is in cache (below, ``_lin_*``, ``_softmax_*``,
-   ``_hessp_*``);
+   ``_hessp_*``). The hot loops for dense rows are C in ``_objectives_simd.h``
+   (+ ``_objectives_rows.h``): dense C-order linear models in 64-row blocks
+   (margins of 4 rows at a time, a vectorized loss stage with branch-free
+   exp/log1p, then the gradient while the block is in L1), the softmax
+   scores/gradient of a row and its per-sample stage; on x86-64 Linux/GCC they
+   are built for AVX2 and baseline x86-64 (``target_clones``), no FMA, so both
+   give the same bits;
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
