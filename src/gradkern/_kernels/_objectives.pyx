@@ -11,8 +11,9 @@ Three layers (see STYLE.md):
    (margins of 4 rows at a time, a vectorized loss stage with branch-free
    exp/log1p, then the gradient while the block is in L1), the softmax
    scores/gradient of a row and its per-sample stage; on x86-64 Linux/GCC they
-   are built for AVX2 and baseline x86-64 (``target_clones``), no FMA, so both
-   give the same bits;
+   are built for AVX2 and baseline x86-64 (``target_clones``) with no FMA and
+   fixed summation orders, so that both clones round alike (by design; not
+   tested on a non-AVX2 machine);
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
