@@ -272,11 +272,11 @@ static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_in
 {
     double m = z[0], rest = 0.0, inv;
     gk_intp c = 0, top = 0;
-    for (c = 1; c < K; c++)
-        if (z[c] > m) {
-            m = z[c];
-            top = c;
-        }
+    for (c = 1; c < K; c++) {      /* selects, not branches: random scores */
+        int gt = z[c] > m;
+        top = gt ? c : top;
+        m = gt ? z[c] : m;
+    }
     c = 0;
 #if GK_HAVE_VEC
     for (; c + 4 <= K; c += 4) {
@@ -289,15 +289,11 @@ static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_in
     for (; c < K; c++)
         dz[c] = gk_exp_neg(z[c] - m);
     for (c = 0; c < K; c++)
-        if (c != top)
-            rest += dz[c];
+        rest += c != top ? dz[c] : 0.0;
     inv = 1.0 / (1.0 + rest);
     for (c = 0; c < K; c++)
         dz[c] *= inv;
-    if (label == top)
-        dz[label] = -rest * inv;
-    else
-        dz[label] -= 1.0;
+    dz[label] = label == top ? -rest * inv : dz[label] - 1.0;
     return log1p(rest) + (m - z[label]);
 }
 
