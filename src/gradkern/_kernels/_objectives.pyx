@@ -42,6 +42,19 @@ cdef extern from "_objectives_simd.h":
                            int kind, double delta, const intp_t *rows, intp_t start,
                            intp_t step, intp_t k0, intp_t k1, float64_t *g,
                            float64_t *res) noexcept nogil
+    # the same over CSR X (data, intp indices/indptr)
+    void gk_lin_rows_csr_f64(const float64_t *data, const intp_t *indices,
+                             const intp_t *indptr, intp_t d, const float64_t *y,
+                             const float64_t *sw, const float64_t *w, int fit_intercept,
+                             int kind, double delta, const intp_t *rows, intp_t start,
+                             intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                             float64_t *res) noexcept nogil
+    void gk_lin_rows_csr_f32(const float32_t *data, const intp_t *indices,
+                             const intp_t *indptr, intp_t d, const float64_t *y,
+                             const float64_t *sw, const float64_t *w, int fit_intercept,
+                             int kind, double delta, const intp_t *rows, intp_t start,
+                             intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                             float64_t *res) noexcept nogil
     # softmax cross-entropy of one sample (contract of softmax_loss_dloss)
     double gk_softmax_dloss(const float64_t *z, intp_t label, intp_t K,
                             float64_t *dz) noexcept nogil
@@ -254,31 +267,6 @@ cdef void _lin_dense_f(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
     res[1] += S
 
 
-cdef void _lin_csr(const Ctx *c, const floating_in *data, intp_t k0, intp_t k1,
-                   float64_t *g, float64_t *res) noexcept nogil:
-    cdef intp_t k, i, q, q0, q1, d = c.d
-    cdef float64_t z, dz, s, a, L = 0.0, S = 0.0
-    cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
-    for k in range(k0, k1):
-        i = _row(c, k)
-        q0 = c.indptr[i]
-        q1 = c.indptr[i + 1]
-        z = b
-        for q in range(q0, q1):
-            z += data[q] * c.w[c.indices[q]]
-        s = c.sw[i] if c.sw != NULL else 1.0
-        L += s * loss_dloss(c.kind, z, c.y[i], c.delta, &dz)
-        S += s
-        if g != NULL:
-            a = s * dz
-            for q in range(q0, q1):
-                g[c.indices[q]] += a * data[q]
-            if c.fit_intercept:
-                g[d] += a
-    res[0] += L
-    res[1] += S
-
-
 cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
                         float64_t *g, float64_t *res, float64_t *z) noexcept nogil:
     """Softmax cross-entropy; W = w.reshape(d, K) (C order). Dense (any strides) or
@@ -373,9 +361,13 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
             _hessp_rows(c, <const float64_t *>c.X, k0, k1, g, res)
     elif c.layout == LAYOUT_CSR:
         if c.f32:
-            _lin_csr(c, <const float32_t *>c.X, k0, k1, g, res)
+            gk_lin_rows_csr_f32(<const float32_t *>c.X, c.indices, c.indptr, c.d, c.y, c.sw,
+                                c.w, c.fit_intercept, c.kind, c.delta, c.rows, c.start,
+                                c.step, k0, k1, g, res)
         else:
-            _lin_csr(c, <const float64_t *>c.X, k0, k1, g, res)
+            gk_lin_rows_csr_f64(<const float64_t *>c.X, c.indices, c.indptr, c.d, c.y, c.sw,
+                                c.w, c.fit_intercept, c.kind, c.delta, c.rows, c.start,
+                                c.step, k0, k1, g, res)
     elif c.layout == LAYOUT_F:
         if c.f32:
             _lin_dense_f(c, <const float32_t *>c.X, k0, k1, g, res)
