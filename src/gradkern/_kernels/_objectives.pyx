@@ -55,6 +55,11 @@ cdef extern from "_objectives_simd.h":
                              int kind, double delta, const intp_t *rows, intp_t start,
                              intp_t step, intp_t k0, intp_t k1, float64_t *g,
                              float64_t *res) noexcept nogil
+    enum: GK_BLOCK
+    # sum_t s_t loss_t of n <= GK_BLOCK samples (margins z, targets y, weights s);
+    # dz[t] = s_t d loss_t / d z_t (OUT)
+    double gk_loss_block(int kind, intp_t n, const float64_t *z, const float64_t *y,
+                         const float64_t *s, double delta, float64_t *dz) noexcept nogil
     # softmax cross-entropy of one sample (contract of softmax_loss_dloss)
     double gk_softmax_dloss(const float64_t *z, intp_t label, intp_t K,
                             float64_t *dz) noexcept nogil
@@ -219,8 +224,11 @@ cdef void _lin_dense_f(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
     cdef intp_t ib[BLK]
     cdef float64_t zb[BLK]
     cdef float64_t ab[BLK]
+    cdef float64_t yb[BLK]
+    cdef float64_t sb[BLK]
+    cdef intp_t m
     cdef const floating_in *col
-    cdef float64_t wj, dz, s, acc, L = 0.0, S = 0.0
+    cdef float64_t wj, acc, L = 0.0, S = 0.0
     cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
     cdef bint contiguous
     kb = k0
@@ -242,10 +250,14 @@ cdef void _lin_dense_f(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
                 for t in range(nb):
                     zb[t] += col[ib[t]] * wj
         for t in range(nb):
-            s = c.sw[ib[t]] if c.sw != NULL else 1.0
-            L += s * loss_dloss(c.kind, zb[t], c.y[ib[t]], c.delta, &dz)
-            S += s
-            ab[t] = s * dz
+            yb[t] = c.y[ib[t]]
+            sb[t] = c.sw[ib[t]] if c.sw != NULL else 1.0
+            S += sb[t]
+        t = 0
+        while t < nb:    # the vectorized loss stage, GK_BLOCK samples at a time
+            m = min(<intp_t>GK_BLOCK, nb - t)
+            L += gk_loss_block(c.kind, m, zb + t, yb + t, sb + t, c.delta, ab + t)
+            t += m
         if g != NULL:
             for j in range(d):
                 col = X + j * cs
