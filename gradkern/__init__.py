@@ -45,3 +45,7 @@ __all__ += ["approx_derivative", "approx_fprime", "check_grad", "gradient", "jac
 # --- optim ---
 from gradkern import optim
 __all__ += ["optim"]
+
+# --- objectives ---
+from gradkern import objectives
+__all__ += ["objectives"]
