@@ -6,11 +6,10 @@ logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) against scipy.sparse + numpy.
 The big cases run only in full mode (``sizes()``).
 
 Floor: one read of X (dense: its values; CSR: data and column indices, as the
-kernel reads them) measured in the same group. The shared ``bench_floor`` with
-``n_write=0`` is not used: its read-only loop has no observable effect and the
-compiler removes it (it times ~0.3 us at any size). Instead the floor is a
-wrapping integer sum over the same bytes (``np.add.reduce`` on an int64 view),
-a vectorized single streaming read.
+kernel reads them) measured in the same group: a wrapping integer sum over the
+same bytes (``np.add.reduce`` on an integer view), a vectorized single streaming
+read. (``bench_floor`` times passes over same-dtype arrays of one length; CSR
+reads a float and an integer array.)
 """
 import functools
 
