@@ -74,3 +74,19 @@ def test_stream_pass_rejects_readonly_written_array():
     with pytest.raises(ValueError, match="read-only"):
         stream_pass([a], 1)
     assert stream_pass([a], 0) == 40  # reading a read-only array is fine
+
+
+@pytest.mark.parametrize("dtype, bits", [(np.float64, np.uint64), (np.float32, np.uint32)])
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("n_arrays", [1, 3])
+def test_read_only_pass_really_reads(dtype, bits, n_threads, n_arrays):
+    # With nothing written, the raw kernel returns the XOR of every bit pattern it
+    # read: proof the compiler kept the reads (the floor of read-only kernels).
+    from gradkern._kernels._bandwidth import stream_pass as raw
+    rng = np.random.default_rng(n_arrays)
+    arrays = [rng.standard_normal(200_003).astype(dtype) for _ in range(n_arrays)]
+    expected = 0
+    for a in arrays:
+        expected ^= int(np.bitwise_xor.reduce(a.view(bits)))
+    assert raw(arrays, 0, 0.0, n_threads) == expected
+    assert raw(arrays, 1, 0.0, n_threads) == 0
