@@ -5,17 +5,7 @@ import time
 
 import numpy as np
 
-from gradkern._report import format_table
-
-
-def median_time(fn, repeat=7):
-    """Median wall time of ``fn()`` over ``repeat`` calls, in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+from gradkern._report import format_table, median_time
 
 
 def demo_bandwidth(quick=False):

@@ -1,22 +1,11 @@
 """Demo of gradkern's finite differences (``python -m gradkern demo``): the gradient of
 Rosenbrock by each objective kind beside scipy (and numdifftools when installed), then
 the accuracy of every method on four functions with known gradients."""
-import time
-
 import numpy as np
 
-from gradkern._report import format_table
+from gradkern._report import format_table, median_time
 
 __all__ = ["demo", "accuracy_cases", "accuracy_rows", "timing_rows", "max_rel_error"]
-
-
-def _median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def max_rel_error(J, true):
@@ -137,7 +126,7 @@ def timing_rows(n=100, quick=False):
     t_ref = None
     for label, fn, r in cases:
         J, info = fn()
-        t = _median_time(fn, r)
+        t = median_time(fn, r)
         if t_ref is None:
             t_ref = t
         rows.append([label, t * 1e3, t_ref / t, max_rel_error(J, true), info["nfev"]])

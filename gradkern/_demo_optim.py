@@ -10,16 +10,7 @@ import time
 
 import numpy as np
 
-from gradkern._report import format_table
-
-
-def _median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+from gradkern._report import format_table, median_time
 
 
 class _NumpyAdam:
@@ -61,8 +52,8 @@ def demo_step(quick=False):
         pg, pn = p0.copy(), p0.copy()
         gk, ref = Adam(pg, lr=1e-2), _NumpyAdam(pn, lr=1e-2)
         it_gk, it_np = iter(grads), iter(grads)
-        t_gk = _median_time(lambda: gk.step(next(it_gk)), steps)
-        t_np = _median_time(lambda: ref.step(next(it_np)), steps)
+        t_gk = median_time(lambda: gk.step(next(it_gk)), steps)
+        t_np = median_time(lambda: ref.step(next(it_np)), steps)
         err = float(np.max(np.abs(pg - pn)) / np.max(np.abs(p0)))
         name = np.dtype(dtype).name
         rows.append([f"numpy Adam (out=, {name})", t_np * 1e3, 1.0, "reference"])

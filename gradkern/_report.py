@@ -1,4 +1,7 @@
-"""Plain-text tables for the command line (demo, bench) and the README."""
+"""Plain-text tables for the command line (demo, bench) and the README, and the
+timer the demos share."""
+import statistics
+import time
 
 
 def _cell(v):
@@ -34,3 +37,13 @@ def format_table(headers, rows, markdown=False):
     lines = [fmt.format(*headers).rstrip(), fmt.format(*["-" * w for w in widths]).rstrip()]
     lines += [fmt.format(*r).rstrip() for r in cells]
     return "\n".join(lines)
+
+
+def median_time(fn, repeat=7):
+    """Median wall time of ``fn()`` over ``repeat`` calls, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(statistics.median(times))
