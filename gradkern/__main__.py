@@ -17,6 +17,11 @@ def main(argv=None):
     p_bench.add_argument("-k", dest="select", metavar="EXPR", help="only benchmarks matching EXPR (pytest -k)")
     p_bench.add_argument("--dir", dest="bench_dir", metavar="PATH", help="the bench/ folder (default: found)")
     p_bench.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p_bench.add_argument("--wide", action="store_true",
+                         help="one row per group: gradkern, each peer with its ratio, the floor")
+    p_bench.add_argument("--load", metavar="PATH",
+                         help="summarize a saved --json run instead of running the suite")
+    p_bench.add_argument("--grep", metavar="TEXT", help="only groups whose name contains TEXT")
     args = parser.parse_args(argv)
 
     if args.command == "info":
@@ -29,7 +34,8 @@ def main(argv=None):
     from gradkern._bench import main as bench_main
     try:
         return bench_main(quick=args.quick, json_path=args.json, plot_path=args.plot,
-                          select=args.select, bench_dir=args.bench_dir, markdown=args.markdown)
+                          select=args.select, bench_dir=args.bench_dir, markdown=args.markdown,
+                          wide=args.wide, load=args.load, grep=args.grep)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -76,6 +76,54 @@ def summarize(data):
     return rows
 
 
+def widen(rows):
+    """One row per group from :func:`summarize` rows: ``[group, gradkern_us, peers,
+    floor]``, where ``peers`` reads ``"numpy 9.09 us (8.41x)"`` (peer time and how many
+    times faster gradkern is; below 1: slower) and ``floor`` is gradkern's speed as a
+    fraction of the bandwidth floor's (empty when the group has none).
+
+    Examples
+    --------
+    >>> widen([["g", "gradkern", 1.0, 1.0, ""], ["g", "numpy", 8.0, 8.0, ""],
+    ...        ["g", "floor", 0.9, 0.9, ""]])
+    [['g', 1.0, 'numpy 8 us (8.00x)', '0.90']]
+    """
+    out, index = [], {}
+    for group, impl, med, ratio, _ in rows:
+        if group not in index:
+            index[group] = len(out)
+            out.append([group, float("nan"), [], ""])
+        row = out[index[group]]
+        if impl == "gradkern":
+            row[1] = med
+        elif impl == "floor":
+            row[3] = f"{ratio:.2f}"
+        else:
+            row[2].append(f"{impl} {med:.3g} us ({ratio:.2f}x)")
+    for row in out:
+        row[2] = ", ".join(row[2])
+    return out
+
+
+def print_report(data, markdown=False, wide=False, grep=None):
+    """Print the summary table of a pytest-benchmark JSON ``data`` (groups containing
+    ``grep`` only, when given)."""
+    rows = summarize(data)
+    if grep:
+        rows = [r for r in rows if grep in r[0]]
+    machine = data.get("machine_info", {})
+    print()
+    print(f"machine: {machine.get('cpu', {}).get('brand_raw', '?')}, "
+          f"{machine.get('cpu', {}).get('count', '?')} cores; python {machine.get('python_version', '?')}")
+    if wide:
+        print(format_table(["group", "gradkern [us]", "peers: median (gradkern speedup)",
+                            "gradkern / floor speed"], widen(rows), markdown=markdown))
+    else:
+        print(format_table(["group", "impl", "median [us]", "ratio", "note"], rows,
+                           markdown=markdown))
+    return rows
+
+
 def plot(rows, path):
     """Bar chart of peer/gradkern ratios (log scale) to a PNG; needs matplotlib."""
     try:
@@ -100,7 +148,14 @@ def plot(rows, path):
 
 
 def main(quick=False, json_path=None, plot_path=None, select=None, bench_dir=None,
-         markdown=False, extra_args=()):
+         markdown=False, extra_args=(), wide=False, load=None, grep=None):
+    if load:  # summarize a saved run instead of running the suite
+        with open(load) as f:
+            rows = print_report(json.load(f), markdown=markdown, wide=wide, grep=grep)
+        if plot_path:
+            plot(rows, plot_path)
+            print(f"saved {plot_path}")
+        return 0
     bench_dir = find_bench_dir(bench_dir)
     tmpdir = tempfile.mkdtemp(prefix="gradkern-bench-")
     try:
@@ -111,12 +166,7 @@ def main(quick=False, json_path=None, plot_path=None, select=None, bench_dir=Non
             return code or 1
         with open(out) as f:
             data = json.load(f)
-        rows = summarize(data)
-        machine = data.get("machine_info", {})
-        print()
-        print(f"machine: {machine.get('cpu', {}).get('brand_raw', '?')}, "
-              f"{machine.get('cpu', {}).get('count', '?')} cores; python {machine.get('python_version', '?')}")
-        print(format_table(["group", "impl", "median [us]", "ratio", "note"], rows, markdown=markdown))
+        rows = print_report(data, markdown=markdown, wide=wide, grep=grep)
         if json_path:
             shutil.copyfile(out, json_path)
             print(f"\nsaved {json_path}")

@@ -57,6 +57,21 @@ def test_bench_summary_ratios():
     assert rows[2][3] == pytest.approx(0.5)
 
 
+def test_bench_load_wide_markdown(tmp_path):
+    # Re-summarize a saved run: one row per group, filtered, as Markdown.
+    data = {"machine_info": {"cpu": {"brand_raw": "cpu", "count": 2}, "python_version": "3"},
+            "benchmarks": [
+                {"name": n, "group": g, "extra_info": {"impl": i}, "stats": {"median": m}}
+                for n, g, i, m in [("a", "optim x", "gradkern", 2e-6), ("b", "optim x", "numpy", 6e-6),
+                                   ("c", "optim x", "floor", 1e-6), ("d", "other", "gradkern", 1e-6)]]}
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(data))
+    r = run("bench", "--load", str(path), "--wide", "--markdown", "--grep", "optim")
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("| optim") or ln.startswith("| other")]
+    assert lines == ["| optim x | 2.000 | numpy 6 us (3.00x) | 0.50 |"]
+
+
 def test_bench_missing_dir_is_a_clear_error(tmp_path):
     r = subprocess.run([sys.executable, "-P", "-m", "gradkern", "bench", "--dir", str(tmp_path / "nope")],
                        cwd=tmp_path, capture_output=True, text=True, timeout=120,

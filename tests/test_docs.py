@@ -31,7 +31,7 @@ def test_readme_example(index, tmp_path, monkeypatch):
 def public_modules():
     names = ["gradkern"]
     for m in pkgutil.iter_modules(gradkern.__path__):
-        if not m.name.startswith("_") or m.name in ("_report", "_config"):
+        if not m.name.startswith("_") or m.name in ("_report", "_config", "_bench"):
             names.append(f"gradkern.{m.name}")
     return names
 
