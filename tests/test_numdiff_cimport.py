@@ -4,13 +4,11 @@ objective exported from Cython as a capsule works as a ``scipy.LowLevelCallable`
 A tiny extension is compiled in a temporary folder against the installed .pxd files.
 """
 import os
-import subprocess
-import sys
-import textwrap
 
 import pytest
 
 import gradkern
+from _cython_example import build_and_run
 
 pytest.importorskip("Cython")
 pytest.importorskip("setuptools")
@@ -56,16 +54,6 @@ def groups_of(int[:, ::1] A):
     return n_groups, __import__("numpy").asarray(g)
 '''
 
-SETUP = '''
-import gradkern, numpy
-from setuptools import setup, Extension
-from Cython.Build import cythonize
-setup(name="gk_numdiff_example", ext_modules=cythonize(
-    [Extension("gk_numdiff_example", ["gk_numdiff_example.pyx"],
-               include_dirs=[numpy.get_include()])],
-    include_path=[gradkern.get_include()], quiet=True))
-'''
-
 CHECK = '''
 import ctypes
 import numpy as np
@@ -97,12 +85,5 @@ def test_numdiff_pxd_is_installed():
 
 
 def test_cimport_numdiff_kernels_and_cython_capsule(tmp_path):
-    (tmp_path / "gk_numdiff_example.pyx").write_text(EXAMPLE)
-    (tmp_path / "setup.py").write_text(SETUP)
-    build = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    run = subprocess.run([sys.executable, "-c", textwrap.dedent(CHECK)], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.strip() == "ok"
+    out = build_and_run(tmp_path, "gk_numdiff_example", EXAMPLE, CHECK)
+    assert out.strip() == "ok"
