@@ -24,3 +24,7 @@ def get_include():
 
 
 __all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
+
+# --- minimize ---
+from gradkern._minimize import minimize, scipy_method, available_methods as minimize_methods  # noqa: E402
+__all__ += ["minimize", "scipy_method", "minimize_methods"]

@@ -7,8 +7,8 @@ import pytest
 import scipy.optimize as so
 
 import gradkern
-from gradkern import minimize as gm_module
-from gradkern.minimize import minimize, scipy_method
+import gradkern._minimize as gm_module
+from gradkern._minimize import minimize, scipy_method
 
 from _mgh import BY_NAME, PROBLEMS
 
@@ -400,6 +400,5 @@ def test_gradient_returned_as_list_or_float32():
 
 
 def test_available_methods():
-    names = gradkern.minimize_methods() if hasattr(gradkern, "minimize_methods") else \
-        gm_module.available_methods()
+    names = gradkern.minimize_methods()
     assert names[0] == "gd" and len(set(names)) == len(names)

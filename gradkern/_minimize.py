@@ -57,10 +57,11 @@ def _optimizer_classes():
     except ImportError:  # pragma: no cover - the optim kernels are not built
         return {}
     names = getattr(optim, "__all__", None) or [n for n in dir(optim) if not n.startswith("_")]
+    base = getattr(optim, "Optimizer", None)
     out = {}
     for name in names:
         cls = getattr(optim, name, None)
-        if isinstance(cls, type) and callable(getattr(cls, "step", None)):
+        if isinstance(cls, type) and cls is not base and callable(getattr(cls, "step", None)):
             out[name.lower()] = cls
     return out
 
@@ -179,8 +180,8 @@ def _n_samples(obj):
     X = getattr(obj, "X", None)
     if X is not None and getattr(X, "shape", None):
         return int(X.shape[0])
-    raise TypeError("minibatch options need fun to expose its number of samples "
-                    "(n_samples); got " + type(obj).__name__)
+    raise ValueError("minibatch options (batch_size, shuffle, seed, epochs) need an objective "
+                     "built on data samples (with n_samples), got " + type(obj).__name__)
 
 
 def _callback_form(callback):
@@ -745,7 +746,8 @@ def _run_minibatch(ev, obj, x, opt, box, callback, cb_form, mb, driver, user_set
             if shuffle:
                 rng.shuffle(perm)
             pos = 0
-        rows = perm[pos:pos + batch_size]
+        # a contiguous slice when not shuffling: the objective reads X rows in place
+        rows = perm[pos:pos + batch_size] if shuffle else slice(pos, pos + batch_size)
         pos += batch_size
         f, g = ev.fg(x, rows)
         gn = _k.inf_norm(g)
