@@ -8,7 +8,7 @@ expression (``np.abs(g).max()``, ``np.clip(x, lb, ub, out=x)``) on small arrays,
 which is what keeps the driver's overhead per iteration at a few microseconds.
 """
 cimport numpy as cnp
-from libc.math cimport fabs, isnan, NAN
+from libc.math cimport fabs, isfinite, isnan, NAN
 
 from gradkern._kernels._typedefs cimport float64_t, intp_t
 
@@ -113,6 +113,31 @@ def gd_trial(cnp.ndarray x_out, cnp.ndarray x, cnp.ndarray g, double t,
     """x_out = clip(x - t g, lb, ub) (clip only when ``bounded``); returns g . (x_out - x)."""
     return gk_gd_trial(_p(x_out), _p(x), _p(g), t, _p(lb), _p(ub), bounded,
                        cnp.PyArray_DIM(x, 0))
+
+
+def check_track(cnp.ndarray x, cnp.ndarray g, double f, cnp.ndarray best_x,
+                cnp.ndarray best_g, cnp.ndarray best_f, object lb, object ub):
+    """One call per iteration of the driver: returns the (projected, when ``lb``
+    is not None) gradient infinity norm, NaN/inf if ``g`` is not finite; when
+    ``f`` and the norm are finite and ``f < best_f[0]``, copies ``x`` and ``g``
+    to ``best_x``/``best_g`` and sets ``best_f[0] = f``."""
+    cdef intp_t i, n = cnp.PyArray_DIM(x, 0)
+    cdef float64_t gn
+    cdef float64_t *bf = _p(best_f)
+    cdef float64_t *px = _p(x)
+    cdef float64_t *pg = _p(g)
+    cdef float64_t *bx = _p(best_x)
+    cdef float64_t *bg = _p(best_g)
+    if lb is None:
+        gn = gk_inf_norm(pg, n)
+    else:
+        gn = gk_proj_grad_inf_norm(px, pg, _p(<cnp.ndarray>lb), _p(<cnp.ndarray>ub), n)
+    if f < bf[0] and isfinite(f) and isfinite(gn):
+        for i in range(n):
+            bx[i] = px[i]
+            bg[i] = pg[i]
+        bf[0] = f
+    return gn
 
 
 def as_grad(object g, intp_t n):
