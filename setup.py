@@ -101,11 +101,25 @@ class BuildExt(build_ext):
         omp = openmp_flags(self.compiler)
         cflags = base_compile_args() + (omp[0] if omp else [])
         ldflags = list(omp[1]) if omp else []
+        self.force_if_flags_changed(cflags + ["|"] + ldflags)
         for ext in self.extensions:
             ext.extra_compile_args = cflags + list(ext.extra_compile_args or [])
             ext.extra_link_args = ldflags + list(ext.extra_link_args or [])
         self.write_build_info(cflags, ldflags, omp is not None)
         super().build_extensions()
+
+    def force_if_flags_changed(self, flags):
+        """setuptools skips extensions whose .so is newer than their sources, even when
+        the flags changed (say GRADKERN_NO_OPENMP=1 after an OpenMP build): compare a
+        stamp of the flags and rebuild everything when it differs."""
+        stamp = os.path.join(self.build_temp, "gradkern-flags.txt")
+        text = " ".join(flags)
+        old = open(stamp).read() if os.path.exists(stamp) else None
+        if old != text:
+            self.force = True
+            os.makedirs(self.build_temp, exist_ok=True)
+            with open(stamp, "w") as f:
+                f.write(text)
 
     def write_build_info(self, cflags, ldflags, openmp):
         cc = getattr(self.compiler, "compiler_so", None) or [self.compiler.compiler_type]
@@ -176,9 +190,12 @@ def extensions():
 setup(
     packages=["gradkern", "gradkern._kernels"],
     package_dir={"gradkern": "gradkern", "gradkern._kernels": KERNEL_DIR},
+    # Only what package_data names goes into the wheel: the .pxd interface, not the
+    # .pyx/.h sources (those are in the sdist through MANIFEST.in).
+    include_package_data=False,
     package_data={
         "gradkern": ["*.pxd"],
-        "gradkern._kernels": ["*.pxd", "*.pyx", "*.h"],
+        "gradkern._kernels": ["*.pxd"],
     },
     ext_modules=extensions(),
     cmdclass={"build_ext": BuildExt},

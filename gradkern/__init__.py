@@ -5,6 +5,16 @@ optimizer updates, with numpy arrays in and out.
 """
 import os as _os
 
+try:
+    import gradkern._kernels._platform  # noqa: F401
+except ImportError as _exc:  # pragma: no cover - depends on how Python was started
+    raise ImportError(
+        f"gradkern's compiled kernels cannot be imported ({_exc}). If you are in the "
+        "source folder, Python picked up the uncompiled sources from the current folder: "
+        "run from another folder, use the `gradkern` command instead of `python -m "
+        "gradkern`, start Python with -P, or install in development mode with "
+        "`pip install -e .`.") from None
+
 from gradkern._version import __version__
 from gradkern._config import show_config
 from gradkern._kernels._platform import effective_n_threads, openmp_enabled

@@ -5,6 +5,7 @@ Benchmarks compare a kernel against this pass with the same byte traffic
 (e.g. Adam reads p, g, m, v and writes p, m, v: 4 arrays, 3 written).
 """
 cimport numpy as cnp
+from cython cimport floating
 from cython.parallel cimport prange
 
 from gradkern._kernels._openmp cimport gk_threads_for
@@ -12,69 +13,45 @@ from gradkern._kernels._typedefs cimport intp_t
 
 cnp.import_array()
 
+cdef extern from "gk_stream.h":
+    void gk_stream_range_f64(double **p, int na, int nw, Py_ssize_t start, Py_ssize_t stop,
+                             double scale) noexcept nogil
+    void gk_stream_range_f32(float **p, int na, int nw, Py_ssize_t start, Py_ssize_t stop,
+                             float scale) noexcept nogil
+
 cdef enum:
-    BLOCK = 512        # elements per block: the accumulator stays in L1
     MAX_ARRAYS = 8
+    MIN_PER_THREAD = 1 << 15      # below this many elements a second thread does not pay
 
 
-cdef inline void _block_f64(double **ptrs, int n_arrays, int n_write, intp_t start,
-                            intp_t stop, double scale) noexcept nogil:
-    cdef double acc[BLOCK]
-    cdef intp_t i, m = stop - start
-    cdef int k
-    cdef double *p
-    for i in range(m):
-        acc[i] = 0.0
-    for k in range(n_arrays):
-        p = ptrs[k] + start
-        for i in range(m):
-            acc[i] += p[i]
-    for k in range(n_write):
-        p = ptrs[k] + start
-        for i in range(m):
-            p[i] = p[i] + scale * acc[i]
+cdef inline void _range(floating **ptrs, int n_arrays, int n_write, intp_t start, intp_t stop,
+                        floating scale) noexcept nogil:
+    if floating is double:
+        gk_stream_range_f64(ptrs, n_arrays, n_write, start, stop, scale)
+    else:
+        gk_stream_range_f32(ptrs, n_arrays, n_write, start, stop, scale)
 
 
-cdef inline void _block_f32(float **ptrs, int n_arrays, int n_write, intp_t start,
-                            intp_t stop, float scale) noexcept nogil:
-    cdef float acc[BLOCK]
-    cdef intp_t i, m = stop - start
-    cdef int k
-    cdef float *p
-    for i in range(m):
-        acc[i] = 0.0
-    for k in range(n_arrays):
-        p = ptrs[k] + start
-        for i in range(m):
-            acc[i] += p[i]
-    for k in range(n_write):
-        p = ptrs[k] + start
-        for i in range(m):
-            p[i] = p[i] + scale * acc[i]
+cdef inline void _pass(floating **ptrs, int n_arrays, int n_write, intp_t n, floating scale,
+                       int n_threads) noexcept nogil:
+    cdef int t, nt = gk_threads_for(n_threads, n, MIN_PER_THREAD)
+    cdef intp_t chunk
+    if nt <= 1:
+        _range(ptrs, n_arrays, n_write, 0, n, scale)
+        return
+    chunk = (n + nt - 1) // nt
+    for t in prange(nt, schedule='static', num_threads=nt):
+        _range(ptrs, n_arrays, n_write, t * chunk, min(n, (t + 1) * chunk), scale)
 
 
 cdef void stream_pass_f64(double **ptrs, int n_arrays, int n_write, intp_t n,
                           double scale, int n_threads) noexcept nogil:
-    cdef intp_t b, n_blocks = (n + BLOCK - 1) // BLOCK
-    cdef int nt = gk_threads_for(n_threads, n, 1 << 15)
-    if nt <= 1:
-        for b in range(n_blocks):
-            _block_f64(ptrs, n_arrays, n_write, b * BLOCK, min(n, (b + 1) * BLOCK), scale)
-    else:
-        for b in prange(n_blocks, schedule='static', num_threads=nt):
-            _block_f64(ptrs, n_arrays, n_write, b * BLOCK, min(n, (b + 1) * BLOCK), scale)
+    _pass(ptrs, n_arrays, n_write, n, scale, n_threads)
 
 
 cdef void stream_pass_f32(float **ptrs, int n_arrays, int n_write, intp_t n,
                           float scale, int n_threads) noexcept nogil:
-    cdef intp_t b, n_blocks = (n + BLOCK - 1) // BLOCK
-    cdef int nt = gk_threads_for(n_threads, n, 1 << 15)
-    if nt <= 1:
-        for b in range(n_blocks):
-            _block_f32(ptrs, n_arrays, n_write, b * BLOCK, min(n, (b + 1) * BLOCK), scale)
-    else:
-        for b in prange(n_blocks, schedule='static', num_threads=nt):
-            _block_f32(ptrs, n_arrays, n_write, b * BLOCK, min(n, (b + 1) * BLOCK), scale)
+    _pass(ptrs, n_arrays, n_write, n, scale, n_threads)
 
 
 def stream_pass(list arrays, int n_write, double scale, int n_threads):

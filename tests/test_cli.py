@@ -1,0 +1,64 @@
+"""The command line: python -m gradkern {info,demo,bench}."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import gradkern
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args, timeout=600):
+    # -P: the installed package, not the source folder, even when cwd is the checkout.
+    return subprocess.run([sys.executable, "-P", "-m", "gradkern", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_info():
+    r = run("info")
+    assert r.returncode == 0, r.stderr
+    assert f"gradkern {gradkern.__version__}" in r.stdout
+    assert ("OpenMP       : enabled" in r.stdout) is gradkern.openmp_enabled()
+    assert "_bandwidth" in r.stdout
+
+
+def test_demo_quick_runs_real_problems():
+    r = run("demo", "--quick")
+    assert r.returncode == 0, r.stderr
+    assert "Memory-bandwidth floor" in r.stdout
+    assert "GB/s" in r.stdout
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(REPO, "bench")), reason="needs the source checkout")
+def test_bench_quick_json_and_table(tmp_path):
+    pytest.importorskip("pytest_benchmark")
+    out = tmp_path / "b.json"
+    r = run("bench", "--quick", "-k", "bandwidth and 1000-", "--json", str(out))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    data = json.loads(out.read_text())
+    impls = {b["extra_info"]["impl"] for b in data["benchmarks"]}
+    assert impls == {"gradkern", "numpy", "floor"}
+    assert "median [us]" in r.stdout and "bandwidth r2w1 n=1e+03 float64" in r.stdout
+
+
+def test_bench_summary_ratios():
+    from gradkern._bench import summarize
+    data = {"benchmarks": [
+        {"name": "a", "group": "g", "extra_info": {"impl": "gradkern"}, "stats": {"median": 1e-6}},
+        {"name": "b", "group": "g", "extra_info": {"impl": "numpy"}, "stats": {"median": 4e-6}},
+        {"name": "c", "group": "g", "extra_info": {"impl": "floor"}, "stats": {"median": 0.5e-6}},
+    ]}
+    rows = summarize(data)
+    assert [r[1] for r in rows] == ["gradkern", "numpy", "floor"]
+    assert rows[1][3] == pytest.approx(4.0) and "4.00x faster" in rows[1][4]
+    assert rows[2][3] == pytest.approx(0.5)
+
+
+def test_bench_missing_dir_is_a_clear_error(tmp_path):
+    r = subprocess.run([sys.executable, "-P", "-m", "gradkern", "bench", "--dir", str(tmp_path / "nope")],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "GRADKERN_BENCH_DIR": ""})
+    assert r.returncode == 2 and "bench/ folder" in r.stderr
