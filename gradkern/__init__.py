@@ -33,7 +33,11 @@ def get_include():
     return _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(k.__file__))))
 
 
+# --- optim ---
+from gradkern import optim
+
 __all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
+__all__ += ["optim"]
 
 # --- minimize ---
 from gradkern._minimize import minimize, scipy_method, available_methods as minimize_methods  # noqa: E402

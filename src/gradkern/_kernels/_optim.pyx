@@ -1,0 +1,831 @@
+# cython: language_level=3, cdivision=True
+"""Fused optimizer updates: one in-place pass over params, grad and state.
+
+Three layers (see STYLE.md):
+
+1. per-element update rules (``_*_elem``): ``cdef inline ... noexcept nogil``;
+2. array loops over raw pointers (``*_loop``), float32 or float64 (fused type),
+   optionally split over OpenMP threads above a size threshold;
+3. entry points (``*_step``) taking a :class:`ParamGroup` (which caches the raw
+   pointers of params and state buffers) and the grads, checked cheaply here in
+   one pass; on any mismatch they return the index of the offending array and
+   write NOTHING, so the Python layer (``gradkern.optim``) can raise a precise
+   error. Hyperparameters are trusted (validated in Python).
+
+Elementwise arithmetic follows torch.optim's single-tensor code paths
+operation by operation, in the parameter's precision, with scalar factors
+(bias corrections, step sizes) computed in double and rounded once.
+"""
+cimport numpy as cnp
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.ref cimport PyObject
+from cython cimport floating
+from cython.parallel cimport prange
+from libc.math cimport sqrt, sqrtf, fabs, fabsf, pow, INFINITY
+from libc.stdlib cimport malloc, free
+
+from gradkern._kernels._openmp cimport gk_threads_for
+from gradkern._kernels._typedefs cimport intp_t
+
+cnp.import_array()
+
+cdef enum:
+    # elements per thread below which a loop stays serial
+    MIN_PER_THREAD = 1 << 16
+    # total elements below which the GIL is kept (releasing it costs ~0.1 us)
+    NOGIL_MIN = 1 << 14
+
+
+# ---------------------------------------------------------------------------
+# 1. Per-element math
+# ---------------------------------------------------------------------------
+
+cdef inline floating _sqrt(floating x) noexcept nogil:
+    """sqrt in the precision of x (sqrtf for float32, as torch)."""
+    if floating is float:
+        return sqrtf(x)
+    else:
+        return sqrt(x)
+
+
+cdef inline floating _abs(floating x) noexcept nogil:
+    if floating is float:
+        return fabsf(x)
+    else:
+        return fabs(x)
+
+
+cdef inline floating _lerp(floating a, floating b, floating w, bint small) noexcept nogil:
+    """torch.lerp(a, b, w) for a scalar weight, with torch's two branches
+    (``small``: |w| < 0.5, decided once per call)."""
+    return a + w * (b - a) if small else b - (b - a) * (1 - w)
+
+
+cdef inline floating _nanmax(floating a, floating b) noexcept nogil:
+    """torch.maximum: NaN if either is NaN."""
+    return a if (a != a) | (a > b) else b
+
+
+cdef inline floating _sign(floating x) noexcept nogil:
+    """1, -1, or x itself for 0, -0 and NaN."""
+    return 1 if x > 0 else (-1 if x < 0 else x)
+
+
+# ---------------------------------------------------------------------------
+# 2. Array loops (trust their input). Scalars arrive as double and are rounded
+#    to the array precision once, as torch does with Python-float scalars.
+#    Each rule has a serial ``_*_block`` over [lo, hi); flags that only choose
+#    between values are selects (the loop still vectorizes), flags that add a
+#    store are passed as constants so each variant compiles to its own loop.
+#    With nt > 1 threads the range is split into nt static chunks.
+# ---------------------------------------------------------------------------
+
+cdef inline int _nt(int n_threads, intp_t n) noexcept nogil:
+    return gk_threads_for(n_threads, n, MIN_PER_THREAD)
+
+
+cdef inline intp_t _lo(intp_t n, int nt, int t) noexcept nogil:
+    cdef intp_t ch = (n + nt - 1) // nt
+    return min(n, t * ch)
+
+
+cdef inline intp_t _hi(intp_t n, int nt, int t) noexcept nogil:
+    cdef intp_t ch = (n + nt - 1) // nt
+    return min(n, (t + 1) * ch)
+
+
+# --- SGD -------------------------------------------------------------------
+
+cdef inline void _sgd_block(floating *p, const floating *g, floating *buf, intp_t lo,
+                            intp_t hi, floating sgn, bint has_wd, floating wd,
+                            bint has_mom, bint first, floating mom, floating omd,
+                            bint nesterov, floating neg_lr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, b
+    for i in range(lo, hi):
+        gi = g[i] * sgn                          # maximize: sgn = -1 (exact)
+        gi = gi + wd * p[i] if has_wd else gi
+        if has_mom:
+            b = gi if first else buf[i] * mom + omd * gi
+            buf[i] = b
+            gi = gi + mom * b if nesterov else b
+        p[i] = p[i] + neg_lr * gi
+
+
+cdef void sgd_loop(floating *p, const floating *g, floating *buf, intp_t n,
+                   double lr, double momentum, double dampening, double weight_decay,
+                   bint nesterov, bint maximize, bint first, int n_threads) noexcept nogil:
+    """SGD; ``first``: the momentum buffer is initialised to the grad (torch's
+    first step with momentum)."""
+    cdef int t, nt = _nt(n_threads, n)
+    cdef floating wd = <floating>weight_decay, mom = <floating>momentum
+    cdef floating omd = <floating>(1.0 - dampening), neg_lr = <floating>(-lr)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint has_wd = weight_decay != 0
+    if momentum != 0:
+        if nt <= 1:
+            _sgd_block(p, g, buf, 0, n, sgn, has_wd, wd, True, first, mom, omd, nesterov,
+                       neg_lr)
+        else:
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _sgd_block(p, g, buf, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, True,
+                           first, mom, omd, nesterov, neg_lr)
+    else:
+        if nt <= 1:
+            _sgd_block(p, g, buf, 0, n, sgn, has_wd, wd, False, first, mom, omd, nesterov,
+                       neg_lr)
+        else:
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _sgd_block(p, g, buf, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, False,
+                           first, mom, omd, nesterov, neg_lr)
+
+
+# --- Adam / AdamW ------------------------------------------------------------
+
+cdef inline void _adam_block(floating *p, const floating *g, floating *m, floating *v,
+                             floating *vmax, intp_t lo, intp_t hi, floating sgn,
+                             bint coupled_wd, bint decoupled_wd, floating wd,
+                             floating decay, floating w1, bint small, floating b2,
+                             floating c2, bint amsgrad, floating bc2s, floating eps,
+                             floating neg_step) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, pp, mm, vv, denom
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        pp = p[i]
+        pp = pp * decay if decoupled_wd else pp
+        gi = gi + wd * pp if coupled_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        vv = v[i] * b2 + c2 * gi * gi
+        m[i] = mm
+        v[i] = vv
+        if amsgrad:
+            vv = _nanmax(vmax[i], vv)
+            vmax[i] = vv
+        denom = _sqrt(vv) / bc2s + eps
+        p[i] = pp + neg_step * mm / denom
+
+
+cdef void adam_loop(floating *p, const floating *g, floating *m, floating *v,
+                    floating *vmax, intp_t n, double lr, double beta1, double beta2,
+                    double eps, double weight_decay, bint decoupled, bint amsgrad,
+                    bint maximize, double step, int n_threads) noexcept nogil:
+    """Adam / AdamW (``decoupled``) at step number ``step`` (>= 1); ``vmax`` is
+    only touched with ``amsgrad``."""
+    cdef int t, nt = _nt(n_threads, n)
+    cdef double bc1 = 1.0 - pow(beta1, step), bc2 = 1.0 - pow(beta2, step)
+    cdef floating neg_step = <floating>(-(lr / bc1)), bc2s = <floating>(bc2 ** 0.5)
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
+    cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
+    cdef bint has_wd = weight_decay != 0
+    cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
+    if amsgrad:
+        if nt <= 1:
+            _adam_block(p, g, m, v, vmax, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2,
+                        True, bc2s, fe, neg_step)
+        else:
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _adam_block(p, g, m, v, vmax, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd,
+                            decay, w1, small, b2, c2, True, bc2s, fe, neg_step)
+    else:
+        if nt <= 1:
+            _adam_block(p, g, m, v, vmax, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2,
+                        False, bc2s, fe, neg_step)
+        else:
+            for t in prange(nt, schedule='static', num_threads=nt):
+                _adam_block(p, g, m, v, vmax, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd,
+                            decay, w1, small, b2, c2, False, bc2s, fe, neg_step)
+
+
+# --- RMSprop -------------------------------------------------------------------
+
+cdef inline void _rmsprop_block(floating *p, const floating *g, floating *sq,
+                                floating *buf, floating *gavg, intp_t lo, intp_t hi,
+                                floating sgn, bint has_wd, floating wd, floating alpha,
+                                floating oma, bint small, bint centered, floating eps,
+                                bint has_mom, floating mom, floating neg_lr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, s, a, ga, b
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        gi = gi + wd * p[i] if has_wd else gi
+        s = sq[i] * alpha + oma * gi * gi
+        sq[i] = s
+        if centered:
+            ga = _lerp(gavg[i], gi, oma, small)
+            gavg[i] = ga
+            a = _sqrt(s + (-1) * ga * ga)
+        else:
+            a = _sqrt(s)
+        a = a + eps
+        if has_mom:
+            b = buf[i] * mom + 1 * gi / a
+            buf[i] = b
+            p[i] = p[i] + neg_lr * b
+        else:
+            p[i] = p[i] + neg_lr * gi / a
+
+
+cdef inline void _rmsprop_run(floating *p, const floating *g, floating *sq, floating *buf,
+                              floating *gavg, intp_t n, int nt, floating sgn, bint has_wd,
+                              floating wd, floating alpha, floating oma, bint small,
+                              bint centered, floating eps, bint has_mom, floating mom,
+                              floating neg_lr) noexcept nogil:
+    cdef int t
+    if nt <= 1:
+        _rmsprop_block(p, g, sq, buf, gavg, 0, n, sgn, has_wd, wd, alpha, oma, small,
+                       centered, eps, has_mom, mom, neg_lr)
+    else:
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _rmsprop_block(p, g, sq, buf, gavg, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd,
+                           wd, alpha, oma, small, centered, eps, has_mom, mom, neg_lr)
+
+
+cdef void rmsprop_loop(floating *p, const floating *g, floating *sq, floating *buf,
+                       floating *gavg, intp_t n, double lr, double alpha, double eps,
+                       double weight_decay, double momentum, bint centered,
+                       bint maximize, int n_threads) noexcept nogil:
+    """RMSprop; ``buf`` is only touched with momentum > 0, ``gavg`` only when
+    ``centered``."""
+    cdef int nt = _nt(n_threads, n)
+    cdef floating fa = <floating>alpha, oma = <floating>(1.0 - alpha), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, mom = <floating>momentum
+    cdef floating neg_lr = <floating>(-lr)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(oma) < 0.5
+    cdef bint has_wd = weight_decay != 0
+    if centered:
+        if momentum > 0:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, True,
+                         fe, True, mom, neg_lr)
+        else:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, True,
+                         fe, False, mom, neg_lr)
+    else:
+        if momentum > 0:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, False,
+                         fe, True, mom, neg_lr)
+        else:
+            _rmsprop_run(p, g, sq, buf, gavg, n, nt, sgn, has_wd, wd, fa, oma, small, False,
+                         fe, False, mom, neg_lr)
+
+
+# --- Adagrad -------------------------------------------------------------------
+
+cdef inline void _adagrad_block(floating *p, const floating *g, floating *ssum, intp_t lo,
+                                intp_t hi, floating sgn, bint has_wd, floating wd,
+                                floating eps, floating neg_clr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, s
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        gi = gi + wd * p[i] if has_wd else gi
+        s = ssum[i] + 1 * gi * gi
+        ssum[i] = s
+        p[i] = p[i] + neg_clr * gi / (_sqrt(s) + eps)
+
+
+cdef void adagrad_loop(floating *p, const floating *g, floating *ssum, intp_t n,
+                       double lr, double lr_decay, double weight_decay, double eps,
+                       bint maximize, double step, int n_threads) noexcept nogil:
+    cdef int t, nt = _nt(n_threads, n)
+    cdef floating neg_clr = <floating>(-(lr / (1 + (step - 1) * lr_decay)))
+    cdef floating wd = <floating>weight_decay, fe = <floating>eps
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint has_wd = weight_decay != 0
+    if nt <= 1:
+        _adagrad_block(p, g, ssum, 0, n, sgn, has_wd, wd, fe, neg_clr)
+    else:
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _adagrad_block(p, g, ssum, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, fe,
+                           neg_clr)
+
+
+# --- Adamax --------------------------------------------------------------------
+
+cdef inline void _adamax_block(floating *p, const floating *g, floating *m, floating *u,
+                               intp_t lo, intp_t hi, floating sgn, bint has_wd,
+                               floating wd, floating w1, bint small, floating b2,
+                               floating eps, floating neg_clr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, mm, uu
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        gi = gi + wd * p[i] if has_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        m[i] = mm
+        uu = _nanmax(u[i] * b2, _abs(gi) + eps)
+        u[i] = uu
+        p[i] = p[i] + neg_clr * mm / uu
+
+
+cdef void adamax_loop(floating *p, const floating *g, floating *m, floating *u, intp_t n,
+                      double lr, double beta1, double beta2, double eps,
+                      double weight_decay, bint maximize, double step,
+                      int n_threads) noexcept nogil:
+    cdef int t, nt = _nt(n_threads, n)
+    cdef floating neg_clr = <floating>(-(lr / (1.0 - pow(beta1, step))))
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2, fe = <floating>eps
+    cdef floating wd = <floating>weight_decay
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
+    cdef bint has_wd = weight_decay != 0
+    if nt <= 1:
+        _adamax_block(p, g, m, u, 0, n, sgn, has_wd, wd, w1, small, b2, fe, neg_clr)
+    else:
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _adamax_block(p, g, m, u, _lo(n, nt, t), _hi(n, nt, t), sgn, has_wd, wd, w1,
+                          small, b2, fe, neg_clr)
+
+
+# --- NAdam ---------------------------------------------------------------------
+
+cdef inline void _nadam_block(floating *p, const floating *g, floating *m, floating *v,
+                              intp_t lo, intp_t hi, floating sgn, bint coupled_wd,
+                              bint decoupled_wd, floating wd, floating decay, floating w1,
+                              bint small, floating b2, floating c2, floating bc2,
+                              floating eps, floating cg, floating cm) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, pp, mm, vv, denom
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        pp = p[i]
+        pp = pp * decay if decoupled_wd else pp
+        gi = gi + wd * pp if coupled_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        vv = v[i] * b2 + c2 * gi * gi
+        m[i] = mm
+        v[i] = vv
+        denom = _sqrt(vv / bc2) + eps
+        pp = pp + cg * gi / denom
+        p[i] = pp + cm * mm / denom
+
+
+cdef void nadam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weight_decay, bint decoupled, bint maximize, double step,
+                     double coef_grad, double coef_avg, int n_threads) noexcept nogil:
+    """NAdam; ``coef_grad`` and ``coef_avg`` (which depend on the mu product)
+    come from :func:`nadam_coefficients`."""
+    cdef int t, nt = _nt(n_threads, n)
+    cdef floating bc2 = <floating>(1.0 - pow(beta2, step))
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
+    cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef floating cg = <floating>coef_grad, cm = <floating>coef_avg
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
+    cdef bint has_wd = weight_decay != 0
+    cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
+    if nt <= 1:
+        _nadam_block(p, g, m, v, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2, bc2, fe,
+                     cg, cm)
+    else:
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _nadam_block(p, g, m, v, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd, decay,
+                         w1, small, b2, c2, bc2, fe, cg, cm)
+
+
+# --- RAdam ---------------------------------------------------------------------
+
+cdef inline void _radam_block(floating *p, const floating *g, floating *m, floating *v,
+                              intp_t lo, intp_t hi, floating sgn, bint coupled_wd,
+                              bint decoupled_wd, floating wd, floating decay, floating w1,
+                              bint small, floating b2, floating c2, floating bc1,
+                              floating flr, bint rectify, floating bc2s, floating eps,
+                              floating rect) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, pp, mm, vv, upd
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        pp = p[i]
+        pp = pp * decay if decoupled_wd else pp
+        gi = gi + wd * pp if coupled_wd else gi
+        mm = _lerp(m[i], gi, w1, small)
+        vv = v[i] * b2 + c2 * gi * gi
+        m[i] = mm
+        v[i] = vv
+        upd = mm / bc1 * flr
+        # torch: scalar / tensor is tensor.reciprocal() * scalar
+        upd = upd * ((1 / (_sqrt(vv) + eps)) * bc2s) * rect if rectify else upd
+        p[i] = pp - upd
+
+
+cdef void radam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
+                     double lr, double beta1, double beta2, double eps,
+                     double weight_decay, bint decoupled, bint maximize, double step,
+                     int n_threads) noexcept nogil:
+    cdef int t, nt = _nt(n_threads, n)
+    cdef double bc1 = 1.0 - pow(beta1, step), bc2 = 1.0 - pow(beta2, step)
+    cdef double rho_inf = 2 / (1 - beta2) - 1
+    cdef double rho_t = rho_inf - 2 * step * pow(beta2, step) / bc2
+    cdef bint rectify = rho_t > 5.0
+    cdef double rect = 0.0
+    if rectify:
+        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf
+                / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    cdef floating fbc1 = <floating>bc1, flr = <floating>lr, bc2s = <floating>(bc2 ** 0.5)
+    cdef floating frect = <floating>rect
+    cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
+    cdef floating c2 = <floating>(1.0 - beta2), fe = <floating>eps
+    cdef floating wd = <floating>weight_decay, decay = <floating>(1.0 - lr * weight_decay)
+    cdef floating sgn = -1 if maximize else 1
+    cdef bint small = fabs(w1) < 0.5
+    cdef bint has_wd = weight_decay != 0
+    cdef bint cw = has_wd and not decoupled, dw = has_wd and decoupled
+    if nt <= 1:
+        _radam_block(p, g, m, v, 0, n, sgn, cw, dw, wd, decay, w1, small, b2, c2, fbc1, flr,
+                     rectify, bc2s, fe, frect)
+    else:
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _radam_block(p, g, m, v, _lo(n, nt, t), _hi(n, nt, t), sgn, cw, dw, wd, decay,
+                         w1, small, b2, c2, fbc1, flr, rectify, bc2s, fe, frect)
+
+
+# --- Lion ----------------------------------------------------------------------
+
+cdef inline void _lion_block(floating *p, const floating *g, floating *m, intp_t lo,
+                             intp_t hi, floating sgn, floating b1, floating omb1,
+                             floating b2, floating omb2, floating wd,
+                             floating flr) noexcept nogil:
+    cdef intp_t i
+    cdef floating gi, mm, u, pp
+    for i in range(lo, hi):
+        gi = g[i] * sgn
+        mm = m[i]
+        pp = p[i]
+        u = _sign(b1 * mm + omb1 * gi)
+        p[i] = pp - flr * (u + wd * pp)
+        m[i] = b2 * mm + omb2 * gi
+
+
+cdef void lion_loop(floating *p, const floating *g, floating *m, intp_t n, double lr,
+                    double beta1, double beta2, double weight_decay, bint maximize,
+                    int n_threads) noexcept nogil:
+    """Lion (Chen et al. 2023, Algorithm 2): c = b1*m + (1-b1)*g;
+    p = p - lr*(sign(c) + wd*p); m = b2*m + (1-b2)*g."""
+    cdef int t, nt = _nt(n_threads, n)
+    cdef floating b1 = <floating>beta1, omb1 = <floating>(1.0 - beta1)
+    cdef floating b2 = <floating>beta2, omb2 = <floating>(1.0 - beta2)
+    cdef floating wd = <floating>weight_decay, flr = <floating>lr
+    cdef floating sgn = -1 if maximize else 1
+    if nt <= 1:
+        _lion_block(p, g, m, 0, n, sgn, b1, omb1, b2, omb2, wd, flr)
+    else:
+        for t in prange(nt, schedule='static', num_threads=nt):
+            _lion_block(p, g, m, _lo(n, nt, t), _hi(n, nt, t), sgn, b1, omb1, b2, omb2, wd,
+                        flr)
+
+
+cdef double sum_pow_loop(const floating *x, intp_t n, double norm_type,
+                         int n_threads) noexcept nogil:
+    """sum |x|**norm_type in double (max |x| for norm_type = inf); NaN propagates."""
+    cdef intp_t i
+    cdef double s = 0.0, a
+    cdef int nt = _nt(n_threads, n)
+    if norm_type == INFINITY:
+        for i in range(n):
+            a = fabs(<double>x[i])
+            if a != a or a > s:
+                s = a
+                if s != s:
+                    break
+        return s
+    if norm_type == 2.0:
+        if nt <= 1:
+            for i in range(n):
+                a = <double>x[i]
+                s += a * a
+        else:
+            for i in prange(n, schedule='static', num_threads=nt):
+                a = <double>x[i]
+                s += a * a
+        return s
+    if norm_type == 1.0:
+        for i in range(n):
+            s += fabs(<double>x[i])
+        return s
+    for i in range(n):
+        s += pow(fabs(<double>x[i]), norm_type)
+    return s
+
+
+cdef void scale_loop(floating *x, intp_t n, double factor, int n_threads) noexcept nogil:
+    cdef intp_t i
+    cdef int nt = _nt(n_threads, n)
+    cdef floating f = <floating>factor
+    if nt <= 1:
+        for i in range(n):
+            x[i] = x[i] * f
+    else:
+        for i in prange(n, schedule='static', num_threads=nt):
+            x[i] = x[i] * f
+
+
+# ---------------------------------------------------------------------------
+# 3. Entry points
+# ---------------------------------------------------------------------------
+
+cdef inline bint _same_shape(cnp.ndarray a, cnp.ndarray b) noexcept:
+    cdef int d, nd = cnp.PyArray_NDIM(a)
+    if cnp.PyArray_NDIM(b) != nd:
+        return False
+    for d in range(nd):
+        if cnp.PyArray_DIM(a, d) != cnp.PyArray_DIM(b, d):
+            return False
+    return True
+
+
+cdef class ParamGroup:
+    """Params and their state buffers with cached raw pointers (kernel side).
+
+    ``params`` is a list of C-contiguous writeable float32/float64 ndarrays;
+    ``states`` a list of the same length of lists of ``n_state`` arrays, each
+    of its param's dtype and shape, or None for a buffer the rule does not use
+    (the param's own pointer is cached then, and never written). Trusted: the
+    Python layer validates. The arrays are kept alive by this object.
+    """
+    def __cinit__(self, list params, list states, int n_state):
+        cdef Py_ssize_t k
+        cdef int j, w = 2 + n_state
+        cdef cnp.ndarray a
+        self.params = list(params)
+        self.states = [list(s) for s in states]
+        self.n_arrays = len(params)
+        self.n_state = n_state
+        self.total = 0
+        n = max(self.n_arrays, 1)
+        self.ptr = <void **>malloc(n * w * sizeof(void *))
+        self.size = <intp_t *>malloc(n * sizeof(intp_t))
+        self.is64 = <char *>malloc(n * sizeof(char))
+        if self.ptr == NULL or self.size == NULL or self.is64 == NULL:
+            raise MemoryError()
+        for k in range(self.n_arrays):
+            a = self.params[k]
+            self.ptr[k * w] = cnp.PyArray_DATA(a)
+            self.ptr[k * w + 1] = NULL
+            self.size[k] = cnp.PyArray_SIZE(a)
+            self.is64[k] = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64
+            self.total += self.size[k]
+            for j in range(n_state):
+                s = self.states[k][j]
+                self.ptr[k * w + 2 + j] = cnp.PyArray_DATA(<cnp.ndarray>(a if s is None else s))
+
+    def __dealloc__(self):
+        free(self.ptr)
+        free(self.size)
+        free(self.is64)
+
+    cdef Py_ssize_t bind(self, object grads) except -2:
+        """Cache the grads' pointers. -1 when every grad matches its param
+        (ndarray, same dtype and shape, C-contiguous) and every param is still
+        writeable; else the index of the first offender (nothing cached then
+        matters: the caller writes nothing). ``len(params)`` means ``grads``
+        itself has the wrong type or length."""
+        cdef Py_ssize_t k, n = self.n_arrays
+        cdef int w = 2 + self.n_state
+        cdef cnp.ndarray a, p
+        cdef PyObject *item
+        cdef bint is_list
+        if cnp.PyArray_Check(grads):
+            if n != 1:
+                return n
+            a = <cnp.ndarray>grads
+            p = <cnp.ndarray>PyList_GET_ITEM(self.params, 0)
+            if not self._ok(a, p, 0):
+                return 0
+            self.ptr[1] = cnp.PyArray_DATA(a)
+            return -1
+        is_list = type(grads) is list
+        if not is_list and type(grads) is not tuple:
+            return n
+        if (PyList_GET_SIZE(grads) if is_list else PyTuple_GET_SIZE(grads)) != n:
+            return n
+        for k in range(n):
+            item = PyList_GET_ITEM(grads, k) if is_list else PyTuple_GET_ITEM(grads, k)
+            if not cnp.PyArray_Check(<object>item):
+                return k
+            a = <cnp.ndarray>item
+            p = <cnp.ndarray>PyList_GET_ITEM(self.params, k)
+            if not self._ok(a, p, k):
+                return k
+            self.ptr[k * w + 1] = cnp.PyArray_DATA(a)
+        return -1
+
+    cdef bint _ok(self, cnp.ndarray g, cnp.ndarray p, Py_ssize_t k) noexcept:
+        return (cnp.PyArray_TYPE(g) == cnp.PyArray_TYPE(p)
+                and cnp.PyArray_IS_C_CONTIGUOUS(g)
+                and cnp.PyArray_ISWRITEABLE(p)
+                and cnp.PyArray_DATA(p) == self.ptr[k * (2 + self.n_state)]
+                and _same_shape(g, p))
+
+
+ctypedef enum Rule:
+    SGD, ADAM, RMSPROP, ADAGRAD, ADAMAX, NADAM, RADAM, LION
+
+cdef struct Hyper:
+    double lr, beta1, beta2, eps, weight_decay, momentum, dampening, alpha, lr_decay
+    double step, coef_grad, coef_avg
+    bint nesterov, maximize, first, decoupled, amsgrad, centered
+
+
+cdef void _run(Rule rule, void **ptr, intp_t *size, char *is64, Py_ssize_t n_arrays,
+               int w, const Hyper *h, int nt) noexcept nogil:
+    cdef Py_ssize_t k
+    cdef void **q
+    for k in range(n_arrays):
+        q = ptr + k * w
+        if is64[k]:
+            _run_one(rule, <double **>q, size[k], h, nt)
+        else:
+            _run_one(rule, <float **>q, size[k], h, nt)
+
+
+cdef inline void _run_one(Rule rule, floating **q, intp_t n, const Hyper *h,
+                          int nt) noexcept nogil:
+    if rule == ADAM:
+        adam_loop(q[0], q[1], q[2], q[3], q[4], n, h.lr, h.beta1, h.beta2, h.eps,
+                  h.weight_decay, h.decoupled, h.amsgrad, h.maximize, h.step, nt)
+    elif rule == SGD:
+        sgd_loop(q[0], q[1], q[2], n, h.lr, h.momentum, h.dampening, h.weight_decay,
+                 h.nesterov, h.maximize, h.first, nt)
+    elif rule == RMSPROP:
+        rmsprop_loop(q[0], q[1], q[2], q[3], q[4], n, h.lr, h.alpha, h.eps,
+                     h.weight_decay, h.momentum, h.centered, h.maximize, nt)
+    elif rule == ADAGRAD:
+        adagrad_loop(q[0], q[1], q[2], n, h.lr, h.lr_decay, h.weight_decay, h.eps,
+                     h.maximize, h.step, nt)
+    elif rule == ADAMAX:
+        adamax_loop(q[0], q[1], q[2], q[3], n, h.lr, h.beta1, h.beta2, h.eps,
+                    h.weight_decay, h.maximize, h.step, nt)
+    elif rule == NADAM:
+        nadam_loop(q[0], q[1], q[2], q[3], n, h.lr, h.beta1, h.beta2, h.eps,
+                   h.weight_decay, h.decoupled, h.maximize, h.step, h.coef_grad,
+                   h.coef_avg, nt)
+    elif rule == RADAM:
+        radam_loop(q[0], q[1], q[2], q[3], n, h.lr, h.beta1, h.beta2, h.eps,
+                   h.weight_decay, h.decoupled, h.maximize, h.step, nt)
+    elif rule == LION:
+        lion_loop(q[0], q[1], q[2], n, h.lr, h.beta1, h.beta2, h.weight_decay,
+                  h.maximize, nt)
+
+
+cdef Py_ssize_t _step(Rule rule, ParamGroup grp, object grads, Hyper *h,
+                      int n_threads) except -2:
+    cdef Py_ssize_t bad = grp.bind(grads)
+    if bad >= 0:
+        return bad
+    if grp.total >= NOGIL_MIN:
+        with nogil:
+            _run(rule, grp.ptr, grp.size, grp.is64, grp.n_arrays, 2 + grp.n_state, h,
+                 n_threads)
+    else:
+        _run(rule, grp.ptr, grp.size, grp.is64, grp.n_arrays, 2 + grp.n_state, h,
+             n_threads)
+    return -1
+
+
+# The step functions return -1 after updating everything, or (writing nothing)
+# the index of the first grad that does not match its param (len(params) when
+# ``grads`` itself is not an ndarray/list/tuple of the right length).
+
+def sgd_step(ParamGroup grp, grads, double lr, double momentum, double dampening,
+             double weight_decay, bint nesterov, bint maximize, bint first, int n_threads):
+    """State: [momentum_buffer]. ``first``: the buffer is initialised to the grad."""
+    cdef Hyper h
+    h.lr = lr; h.momentum = momentum; h.dampening = dampening
+    h.weight_decay = weight_decay; h.nesterov = nesterov; h.maximize = maximize
+    h.first = first
+    return _step(SGD, grp, grads, &h, n_threads)
+
+
+def adam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+              double weight_decay, bint decoupled, bint amsgrad, bint maximize,
+              double step, int n_threads):
+    """State: [exp_avg, exp_avg_sq, max_exp_avg_sq]; ``step`` counts this step."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.decoupled = decoupled; h.amsgrad = amsgrad
+    h.maximize = maximize; h.step = step
+    return _step(ADAM, grp, grads, &h, n_threads)
+
+
+def rmsprop_step(ParamGroup grp, grads, double lr, double alpha, double eps,
+                 double weight_decay, double momentum, bint centered, bint maximize,
+                 int n_threads):
+    """State: [square_avg, momentum_buffer, grad_avg]."""
+    cdef Hyper h
+    h.lr = lr; h.alpha = alpha; h.eps = eps; h.weight_decay = weight_decay
+    h.momentum = momentum; h.centered = centered; h.maximize = maximize
+    return _step(RMSPROP, grp, grads, &h, n_threads)
+
+
+def adagrad_step(ParamGroup grp, grads, double lr, double lr_decay, double weight_decay,
+                 double eps, bint maximize, double step, int n_threads):
+    """State: [sum]."""
+    cdef Hyper h
+    h.lr = lr; h.lr_decay = lr_decay; h.weight_decay = weight_decay; h.eps = eps
+    h.maximize = maximize; h.step = step
+    return _step(ADAGRAD, grp, grads, &h, n_threads)
+
+
+def adamax_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+                double weight_decay, bint maximize, double step, int n_threads):
+    """State: [exp_avg, exp_inf]."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.maximize = maximize; h.step = step
+    return _step(ADAMAX, grp, grads, &h, n_threads)
+
+
+def nadam_coefficients(double lr, double beta1, double momentum_decay, double step,
+                       double mu_product):
+    """(new mu_product, coef_grad, coef_avg) for NAdam step ``step``, in double,
+    in torch's order of operations."""
+    cdef double mu = beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
+    cdef double mu_next = beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * momentum_decay))
+    mu_product = mu_product * mu
+    cdef double coef_grad = -lr * (1.0 - mu) / (1.0 - mu_product)
+    cdef double coef_avg = (-lr * mu_next) / (1.0 - mu_product * mu_next)
+    return mu_product, coef_grad, coef_avg
+
+
+def nadam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bint decoupled, bint maximize, double step,
+               double coef_grad, double coef_avg, int n_threads):
+    """State: [exp_avg, exp_avg_sq]; coefficients from :func:`nadam_coefficients`."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
+    h.step = step; h.coef_grad = coef_grad; h.coef_avg = coef_avg
+    return _step(NADAM, grp, grads, &h, n_threads)
+
+
+def radam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
+               double weight_decay, bint decoupled, bint maximize, double step,
+               int n_threads):
+    """State: [exp_avg, exp_avg_sq]."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
+    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
+    h.step = step
+    return _step(RADAM, grp, grads, &h, n_threads)
+
+
+def lion_step(ParamGroup grp, grads, double lr, double beta1, double beta2,
+              double weight_decay, bint maximize, int n_threads):
+    """State: [exp_avg]."""
+    cdef Hyper h
+    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.weight_decay = weight_decay
+    h.maximize = maximize
+    return _step(LION, grp, grads, &h, n_threads)
+
+
+def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads,
+                   bint error_if_nonfinite=False):
+    """Trusted entry: ``grads`` are C-contiguous writeable float32/float64 arrays.
+    Total ``norm_type``-norm over all of them (accumulated in double), then every
+    grad times ``min(max_norm / (total + 1e-6), 1)`` (NaN when total is NaN, as
+    torch's clamp). Returns the total norm. With ``error_if_nonfinite`` a NaN or
+    inf total is returned without scaling anything (the caller raises)."""
+    cdef Py_ssize_t k, n = len(grads)
+    cdef cnp.ndarray a
+    cdef double acc = 0.0, part, total, coef
+    for k in range(n):
+        a = grads[k]
+        if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
+            part = sum_pow_loop(<double *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a),
+                                norm_type, n_threads)
+        else:
+            part = sum_pow_loop(<float *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a),
+                                norm_type, n_threads)
+        if norm_type == INFINITY:
+            if part != part or part > acc:
+                acc = part
+        else:
+            acc += part
+    if norm_type == INFINITY:
+        total = acc
+    elif norm_type == 1.0:
+        total = acc
+    elif norm_type == 2.0:
+        total = sqrt(acc)
+    else:
+        total = pow(acc, 1.0 / norm_type)
+    if error_if_nonfinite and (total != total or total == INFINITY):
+        return total
+    coef = max_norm / (total + 1e-6)
+    if coef != coef or coef < 1.0:
+        for k in range(n):
+            a = grads[k]
+            if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT64:
+                scale_loop(<double *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a), coef,
+                           n_threads)
+            else:
+                scale_loop(<float *>cnp.PyArray_DATA(a), cnp.PyArray_SIZE(a), coef,
+                           n_threads)
+    return total
