@@ -39,6 +39,12 @@ from gradkern import optim
 __all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
 __all__ += ["optim"]
 
+
+# --- objectives ---
+from gradkern import objectives  # noqa: E402
+
+__all__ += ["objectives"]
+
 # --- minimize ---
 from gradkern._minimize import minimize, scipy_method, available_methods as minimize_methods  # noqa: E402
 __all__ += ["minimize", "scipy_method", "minimize_methods"]

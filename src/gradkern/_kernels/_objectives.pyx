@@ -1,0 +1,590 @@
+# cython: language_level=3, cdivision=True
+"""Fused value-and-gradient kernels for gradkern.objectives.
+
+Three layers (see STYLE.md):
+1. per-sample math (``loss_dloss``, ``softmax_loss_dloss``, ...): ``_objectives.pxd``;
+2. row loops over dense C-order X, dense F-order X (row blocks read column by
+   column) and CSR X, reading each row once and accumulating its gradient
+   contribution while it is in cache (below, ``_lin_*``, ``_softmax_*``,
+   ``_hessp_*``);
+3. the Python layer ``gradkern/objectives.py`` validates everything first:
+   these kernels trust their inputs.
+
+Rows are processed in ``nt`` contiguous chunks (one per thread, static), each
+thread accumulating into its own gradient buffer; the buffers are then summed
+in thread order, so a result is deterministic for a fixed thread count.
+X may be float32 or float64; every sum is accumulated in float64, and w, the
+gradient and the loss are float64.
+"""
+cimport numpy as cnp
+from cython.parallel cimport prange
+from libc.math cimport exp, log, fabs, NAN
+from libc.stdlib cimport malloc, free
+from libc.string cimport memset
+
+from gradkern._kernels._openmp cimport gk_threads_for
+from gradkern._kernels._typedefs cimport float32_t, float64_t, intp_t, floating_in
+
+cnp.import_array()
+
+cdef enum:
+    LAYOUT_C = 0
+    LAYOUT_F = 1
+    LAYOUT_CSR = 2
+    OP_LINEAR = 0     # one output per sample: least squares, logistic, Huber
+    OP_SOFTMAX = 1    # K outputs per sample: softmax cross-entropy
+    OP_HESSP = 2      # Hessian-vector product of OP_LINEAR
+    BLK = 256         # rows per block for F-ordered X
+    MIN_WORK_PER_THREAD = 1 << 16   # multiply-adds a thread should get at least
+
+LAYOUTS = {"C": LAYOUT_C, "F": LAYOUT_F, "CSR": LAYOUT_CSR}
+LOSSES = {"squared": LOSS_SQUARED, "logistic": LOSS_LOGISTIC, "huber": LOSS_HUBER}
+
+
+# ---------------------------------------------------------------- layer 1 (rest)
+
+cdef float64_t softmax_loss_dloss(const float64_t *z, intp_t label, intp_t K,
+                                  float64_t *dz) noexcept nogil:
+    cdef intp_t c
+    cdef float64_t m = z[0], s = 0.0
+    for c in range(1, K):
+        if z[c] > m:
+            m = z[c]
+    for c in range(K):
+        dz[c] = exp(z[c] - m)
+        s += dz[c]
+    for c in range(K):
+        dz[c] = dz[c] / s
+    dz[label] -= 1.0
+    return m + log(s) - z[label]
+
+
+cdef float64_t rosenbrock_value_grad(const float64_t *x, intp_t n, float64_t *g) noexcept nogil:
+    cdef intp_t i
+    cdef float64_t f = 0.0, t, u
+    if g != NULL:
+        g[0] = 0.0
+    for i in range(n - 1):
+        t = x[i + 1] - x[i] * x[i]
+        u = 1.0 - x[i]
+        f += 100.0 * t * t + u * u
+        if g != NULL:
+            g[i] += -400.0 * x[i] * t - 2.0 * u
+            g[i + 1] = 200.0 * t
+    return f
+
+
+# ---------------------------------------------------------------- layer 2: row loops
+
+cdef struct Ctx:
+    const void *X            # dense X (row stride rs, column stride cs) or CSR data
+    bint f32                 # X holds float32
+    int layout
+    intp_t rs, cs, d         # strides in elements; d features
+    const intp_t *indices    # CSR
+    const intp_t *indptr
+    const float64_t *y       # targets (OP_LINEAR / OP_HESSP)
+    const intp_t *labels     # classes (OP_SOFTMAX)
+    const float64_t *sw      # sample weights or NULL (all ones)
+    bint fit_intercept
+    int kind
+    float64_t delta
+    intp_t K                 # classes (OP_SOFTMAX)
+    intp_t G                 # length of w and of the gradient
+    # per call
+    const float64_t *w
+    const float64_t *p       # direction (OP_HESSP)
+    const intp_t *rows       # minibatch row indices or NULL: rows start + k * step
+    intp_t start, step, n_sub
+
+
+cdef inline intp_t _row(const Ctx *c, intp_t k) noexcept nogil:
+    if c.rows != NULL:
+        return c.rows[k]
+    return c.start + k * c.step
+
+
+cdef inline float64_t _dot_c(const floating_in *x, const float64_t *w, intp_t d) noexcept nogil:
+    # four independent partial sums: no serial add chain, and SIMD-friendly
+    cdef float64_t s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef intp_t j, d4 = d - d % 4
+    for j in range(0, d4, 4):
+        s0 += x[j] * w[j]
+        s1 += x[j + 1] * w[j + 1]
+        s2 += x[j + 2] * w[j + 2]
+        s3 += x[j + 3] * w[j + 3]
+    for j in range(d4, d):
+        s0 += x[j] * w[j]
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline float64_t _dot_s(const floating_in *x, intp_t cs, const float64_t *w,
+                             intp_t d) noexcept nogil:
+    cdef float64_t s0 = 0.0, s1 = 0.0
+    cdef intp_t j, d2 = d - d % 2
+    for j in range(0, d2, 2):
+        s0 += x[j * cs] * w[j]
+        s1 += x[(j + 1) * cs] * w[j + 1]
+    if d2 < d:
+        s0 += x[d2 * cs] * w[d2]
+    return s0 + s1
+
+
+cdef inline void _axpy_c(float64_t a, const floating_in *x, float64_t *g, intp_t d) noexcept nogil:
+    cdef intp_t j
+    for j in range(d):
+        g[j] += a * x[j]
+
+
+cdef inline void _axpy_s(float64_t a, const floating_in *x, intp_t cs, float64_t *g,
+                         intp_t d) noexcept nogil:
+    cdef intp_t j
+    for j in range(d):
+        g[j] += a * x[j * cs]
+
+
+cdef void _lin_dense_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
+                          float64_t *g, float64_t *res) noexcept nogil:
+    """Dense X read row by row (C order: contiguous rows)."""
+    cdef intp_t k, i, d = c.d, rs = c.rs, cs = c.cs
+    cdef const floating_in *x
+    cdef float64_t z, dz, s, a, L = 0.0, S = 0.0
+    cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
+    for k in range(k0, k1):
+        i = _row(c, k)
+        x = X + i * rs
+        if cs == 1:
+            z = _dot_c(x, c.w, d) + b
+        else:
+            z = _dot_s(x, cs, c.w, d) + b
+        s = c.sw[i] if c.sw != NULL else 1.0
+        L += s * loss_dloss(c.kind, z, c.y[i], c.delta, &dz)
+        S += s
+        if g != NULL:
+            a = s * dz
+            if cs == 1:
+                _axpy_c(a, x, g, d)
+            else:
+                _axpy_s(a, x, cs, g, d)
+            if c.fit_intercept:
+                g[d] += a
+    res[0] += L
+    res[1] += S
+
+
+cdef void _lin_dense_f(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
+                       float64_t *g, float64_t *res) noexcept nogil:
+    """F-ordered X: blocks of BLK rows, read column by column (each column piece is
+    contiguous), twice while the block is in cache: margins, then gradient."""
+    cdef intp_t kb, t, nb, j, d = c.d, cs = c.cs
+    cdef intp_t ib[BLK]
+    cdef float64_t zb[BLK]
+    cdef float64_t ab[BLK]
+    cdef const floating_in *col
+    cdef float64_t wj, dz, s, acc, L = 0.0, S = 0.0
+    cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
+    cdef bint contiguous
+    kb = k0
+    while kb < k1:
+        nb = min(<intp_t>BLK, k1 - kb)
+        kb += nb
+        for t in range(nb):
+            ib[t] = _row(c, kb - nb + t)
+            zb[t] = b
+        contiguous = ib[nb - 1] - ib[0] == nb - 1 and c.rows == NULL
+        for j in range(d):
+            col = X + j * cs
+            wj = c.w[j]
+            if contiguous:
+                col = col + ib[0]
+                for t in range(nb):
+                    zb[t] += col[t] * wj
+            else:
+                for t in range(nb):
+                    zb[t] += col[ib[t]] * wj
+        for t in range(nb):
+            s = c.sw[ib[t]] if c.sw != NULL else 1.0
+            L += s * loss_dloss(c.kind, zb[t], c.y[ib[t]], c.delta, &dz)
+            S += s
+            ab[t] = s * dz
+        if g != NULL:
+            for j in range(d):
+                col = X + j * cs
+                acc = 0.0
+                if contiguous:
+                    col = col + ib[0]
+                    for t in range(nb):
+                        acc += ab[t] * col[t]
+                else:
+                    for t in range(nb):
+                        acc += ab[t] * col[ib[t]]
+                g[j] += acc
+            if c.fit_intercept:
+                acc = 0.0
+                for t in range(nb):
+                    acc += ab[t]
+                g[d] += acc
+    res[0] += L
+    res[1] += S
+
+
+cdef void _lin_csr(const Ctx *c, const floating_in *data, intp_t k0, intp_t k1,
+                   float64_t *g, float64_t *res) noexcept nogil:
+    cdef intp_t k, i, q, q0, q1, d = c.d
+    cdef float64_t z, dz, s, a, L = 0.0, S = 0.0
+    cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
+    for k in range(k0, k1):
+        i = _row(c, k)
+        q0 = c.indptr[i]
+        q1 = c.indptr[i + 1]
+        z = b
+        for q in range(q0, q1):
+            z += data[q] * c.w[c.indices[q]]
+        s = c.sw[i] if c.sw != NULL else 1.0
+        L += s * loss_dloss(c.kind, z, c.y[i], c.delta, &dz)
+        S += s
+        if g != NULL:
+            a = s * dz
+            for q in range(q0, q1):
+                g[c.indices[q]] += a * data[q]
+            if c.fit_intercept:
+                g[d] += a
+    res[0] += L
+    res[1] += S
+
+
+cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
+                        float64_t *g, float64_t *res, float64_t *z) noexcept nogil:
+    """Softmax cross-entropy; W = w.reshape(d, K) (C order). Dense (any strides) or
+    CSR. z: scratch of 2 K doubles."""
+    cdef intp_t k, i, j, q, q0, q1, cc, K = c.K, d = c.d
+    cdef float64_t *dz = z + K
+    cdef float64_t xj, s, L = 0.0, S = 0.0
+    cdef const float64_t *wr
+    cdef float64_t *gr
+    cdef const floating_in *x
+    for k in range(k0, k1):
+        i = _row(c, k)
+        for cc in range(K):
+            z[cc] = 0.0
+        if c.layout == LAYOUT_CSR:
+            q0 = c.indptr[i]
+            q1 = c.indptr[i + 1]
+            for q in range(q0, q1):
+                xj = X[q]
+                wr = c.w + c.indices[q] * K
+                for cc in range(K):
+                    z[cc] += xj * wr[cc]
+        else:
+            x = X + i * c.rs
+            for j in range(d):
+                xj = x[j * c.cs]
+                wr = c.w + j * K
+                for cc in range(K):
+                    z[cc] += xj * wr[cc]
+        s = c.sw[i] if c.sw != NULL else 1.0
+        L += s * softmax_loss_dloss(z, c.labels[i], K, dz)
+        S += s
+        if g != NULL:
+            if c.layout == LAYOUT_CSR:
+                for q in range(q0, q1):
+                    xj = s * X[q]
+                    gr = g + c.indices[q] * K
+                    for cc in range(K):
+                        gr[cc] += xj * dz[cc]
+            else:
+                for j in range(d):
+                    xj = s * x[j * c.cs]
+                    gr = g + j * K
+                    for cc in range(K):
+                        gr[cc] += xj * dz[cc]
+    res[0] += L
+    res[1] += S
+
+
+cdef void _hessp_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
+                      float64_t *g, float64_t *res) noexcept nogil:
+    """sum_i s_i h_i (x_i . p) x_i with h_i the loss curvature at x_i . w (+ intercept)."""
+    cdef intp_t k, i, q, q0, q1, d = c.d, cs = c.cs
+    cdef const floating_in *x
+    cdef float64_t z, zp, s, a, S = 0.0
+    cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
+    cdef float64_t pb = c.p[d] if c.fit_intercept else 0.0
+    for k in range(k0, k1):
+        i = _row(c, k)
+        s = c.sw[i] if c.sw != NULL else 1.0
+        S += s
+        if c.layout == LAYOUT_CSR:
+            q0 = c.indptr[i]
+            q1 = c.indptr[i + 1]
+            z = b
+            zp = pb
+            for q in range(q0, q1):
+                z += X[q] * c.w[c.indices[q]]
+                zp += X[q] * c.p[c.indices[q]]
+            a = s * loss_hess(c.kind, z, c.y[i], c.delta) * zp
+            for q in range(q0, q1):
+                g[c.indices[q]] += a * X[q]
+        else:
+            x = X + i * c.rs
+            if cs == 1:
+                z = _dot_c(x, c.w, d) + b
+                zp = _dot_c(x, c.p, d) + pb
+            else:
+                z = _dot_s(x, cs, c.w, d) + b
+                zp = _dot_s(x, cs, c.p, d) + pb
+            a = s * loss_hess(c.kind, z, c.y[i], c.delta) * zp
+            if cs == 1:
+                _axpy_c(a, x, g, d)
+            else:
+                _axpy_s(a, x, cs, g, d)
+        if c.fit_intercept:
+            g[d] += a
+    res[1] += S
+
+
+cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float64_t *res,
+                 float64_t *scratch) noexcept nogil:
+    """Rows k0:k1 of the minibatch: dispatch on operation, layout and dtype."""
+    if op == OP_SOFTMAX:
+        if c.f32:
+            _softmax_rows(c, <const float32_t *>c.X, k0, k1, g, res, scratch)
+        else:
+            _softmax_rows(c, <const float64_t *>c.X, k0, k1, g, res, scratch)
+    elif op == OP_HESSP:
+        if c.f32:
+            _hessp_rows(c, <const float32_t *>c.X, k0, k1, g, res)
+        else:
+            _hessp_rows(c, <const float64_t *>c.X, k0, k1, g, res)
+    elif c.layout == LAYOUT_CSR:
+        if c.f32:
+            _lin_csr(c, <const float32_t *>c.X, k0, k1, g, res)
+        else:
+            _lin_csr(c, <const float64_t *>c.X, k0, k1, g, res)
+    elif c.layout == LAYOUT_F:
+        if c.f32:
+            _lin_dense_f(c, <const float32_t *>c.X, k0, k1, g, res)
+        else:
+            _lin_dense_f(c, <const float64_t *>c.X, k0, k1, g, res)
+    else:
+        if c.f32:
+            _lin_dense_rows(c, <const float32_t *>c.X, k0, k1, g, res)
+        else:
+            _lin_dense_rows(c, <const float64_t *>c.X, k0, k1, g, res)
+
+
+cdef void _run(const Ctx *c, int op, int nt, float64_t *g, float64_t *acc, float64_t *res,
+               float64_t *scratch) noexcept nogil:
+    """All rows on nt threads. g (OUT, length G, may be NULL) receives the raw
+    sum; acc holds nt * G doubles when nt > 1; res (2 * nt) receives per-thread
+    (sum s_i loss_i, sum s_i); scratch holds nt * 2 K doubles for OP_SOFTMAX."""
+    cdef intp_t G = c.G, n = c.n_sub, j
+    cdef int t
+    memset(res, 0, 2 * nt * sizeof(float64_t))
+    if g != NULL:
+        memset(g, 0, G * sizeof(float64_t))
+    if nt <= 1:
+        _chunk(c, op, 0, n, g, res, scratch)
+        return
+    if g != NULL:
+        memset(acc, 0, nt * G * sizeof(float64_t))
+    for t in prange(nt, schedule='static', num_threads=nt):
+        _chunk(c, op, (t * n) // nt, ((t + 1) * n) // nt,
+               acc + t * G if g != NULL else NULL, res + 2 * t, scratch + 2 * t * c.K)
+    for t in range(1, nt):
+        res[0] += res[2 * t]
+        res[1] += res[2 * t + 1]
+    if g != NULL:
+        for t in range(nt):
+            for j in range(G):
+                g[j] += acc[t * G + j]
+
+
+cdef class LinearProblem:
+    """Data of one objective (kernel side; trusts its input).
+
+    ``op`` is OP_LINEAR (``kind`` a LOSS_* constant) or OP_SOFTMAX. ``X`` is a
+    2-D float32/float64 array whose strides are whole elements (layout "C"/"F"),
+    or CSR ``data`` with intp ``indices``/``indptr`` (layout "CSR"). ``y``:
+    float64 targets (OP_LINEAR) or intp labels (OP_SOFTMAX); ``sw``: float64
+    weights or None. ``n_pen``: the leading entries of w that the l2 term
+    penalizes (all but the intercept).
+    """
+    cdef Ctx c
+    cdef int op
+    cdef intp_t n_pen
+    cdef intp_t work_per_row
+    cdef object keep
+
+    def __init__(self, int op, cnp.ndarray X, str layout, object indices, object indptr,
+                 cnp.ndarray y, object sw, intp_t d, intp_t K, bint fit_intercept,
+                 str kind, double delta):
+        self.keep = (X, indices, indptr, y, sw)
+        self.op = op
+        memset(&self.c, 0, sizeof(Ctx))
+        self.c.X = cnp.PyArray_DATA(X)
+        self.c.f32 = X.dtype.itemsize == 4
+        self.c.layout = LAYOUTS[layout]
+        if self.c.layout == LAYOUT_CSR:
+            self.c.indices = <const intp_t *>cnp.PyArray_DATA(indices)
+            self.c.indptr = <const intp_t *>cnp.PyArray_DATA(indptr)
+        else:
+            self.c.rs = X.strides[0] // X.itemsize
+            self.c.cs = X.strides[1] // X.itemsize
+        if op == OP_SOFTMAX:
+            self.c.labels = <const intp_t *>cnp.PyArray_DATA(y)
+        else:
+            self.c.y = <const float64_t *>cnp.PyArray_DATA(y)
+        self.c.sw = NULL if sw is None else <const float64_t *>cnp.PyArray_DATA(sw)
+        self.c.d = d
+        self.c.K = K if op == OP_SOFTMAX else 1
+        self.c.fit_intercept = fit_intercept
+        self.c.kind = LOSSES[kind]
+        self.c.delta = delta
+        self.c.G = d * K if op == OP_SOFTMAX else d + (1 if fit_intercept else 0)
+        self.n_pen = d * K if op == OP_SOFTMAX else d
+        if self.c.layout == LAYOUT_CSR:
+            n_rows = indptr.shape[0] - 1
+            self.work_per_row = (1 + self.c.indptr[n_rows] // max(n_rows, 1)) * self.c.K
+        else:
+            self.work_per_row = (d + 1) * self.c.K
+
+    cdef int _set_rows(self, object rows, intp_t start, intp_t step, intp_t n_sub) except -1:
+        self.c.rows = NULL if rows is None else \
+            <const intp_t *>cnp.PyArray_DATA(<cnp.ndarray>rows)
+        self.c.start = start
+        self.c.step = step
+        self.c.n_sub = n_sub
+        return 0
+
+    cdef int _threads(self, int n_threads):
+        # enough rows per thread that the thread start-up cost is small
+        return gk_threads_for(n_threads, self.c.n_sub,
+                              max(<intp_t>1, MIN_WORK_PER_THREAD // self.work_per_row))
+
+    def threads_used(self, intp_t n_sub, int n_threads):
+        """How many threads a call on ``n_sub`` rows with ``n_threads`` runs on."""
+        self.c.n_sub = n_sub
+        return self._threads(n_threads)
+
+    def value_grad(self, cnp.ndarray w, object out, object rows, intp_t start, intp_t step,
+                   intp_t n_sub, double l2, int n_threads):
+        """Loss (weighted mean + 0.5 l2 ||w_pen||^2) and, when ``out`` is an array,
+        its gradient written to ``out`` (float64, C-contiguous, length G).
+        Returns ``(loss, weight_sum)``; loss is NaN when weight_sum == 0."""
+        cdef int op = self.op
+        cdef int nt
+        cdef intp_t j, G = self.c.G, n_pen = self.n_pen
+        cdef float64_t *g = NULL
+        cdef float64_t *acc = NULL
+        cdef float64_t *scratch = NULL
+        cdef float64_t *res
+        cdef float64_t L, S, pen = 0.0
+        cdef const float64_t *wp = <const float64_t *>cnp.PyArray_DATA(w)
+        cdef float64_t res1[2]
+        self._set_rows(rows, start, step, n_sub)
+        self.c.w = wp
+        if out is not None:
+            g = <float64_t *>cnp.PyArray_DATA(<cnp.ndarray>out)
+        nt = self._threads(n_threads)
+        res = res1
+        if nt > 1 or op == OP_SOFTMAX:
+            res = <float64_t *>malloc(2 * nt * sizeof(float64_t))
+            if op == OP_SOFTMAX:
+                scratch = <float64_t *>malloc(2 * nt * self.c.K * sizeof(float64_t))
+            if nt > 1 and g != NULL:
+                acc = <float64_t *>malloc(nt * G * sizeof(float64_t))
+            if res == NULL or (op == OP_SOFTMAX and scratch == NULL) or \
+                    (nt > 1 and g != NULL and acc == NULL):
+                free(res)
+                free(scratch)
+                free(acc)
+                raise MemoryError("gradkern.objectives: cannot allocate thread buffers")
+        with nogil:
+            _run(&self.c, op, nt, g, acc, res, scratch)
+            L = res[0]
+            S = res[1]
+            if res != res1:
+                free(res)
+            free(acc)
+            free(scratch)
+            for j in range(n_pen):
+                pen += wp[j] * wp[j]
+            if S > 0:
+                L = L / S + 0.5 * l2 * pen
+                if g != NULL:
+                    for j in range(G):
+                        g[j] = g[j] / S
+                    for j in range(n_pen):
+                        g[j] += l2 * wp[j]
+            else:
+                L = NAN
+        return L, S
+
+    def hessp(self, cnp.ndarray w, cnp.ndarray p, cnp.ndarray out, object rows, intp_t start,
+              intp_t step, intp_t n_sub, double l2, int n_threads):
+        """Hessian of the loss at ``w`` times ``p``, written to ``out``; returns the
+        weight sum (0: nothing written but zeros)."""
+        cdef int nt
+        cdef intp_t j, G = self.c.G, n_pen = self.n_pen
+        cdef float64_t *g = <float64_t *>cnp.PyArray_DATA(out)
+        cdef const float64_t *pp = <const float64_t *>cnp.PyArray_DATA(p)
+        cdef float64_t *acc = NULL
+        cdef float64_t *res
+        cdef float64_t S
+        cdef float64_t res1[2]
+        self._set_rows(rows, start, step, n_sub)
+        self.c.w = <const float64_t *>cnp.PyArray_DATA(w)
+        self.c.p = pp
+        nt = self._threads(n_threads)
+        res = res1
+        if nt > 1:
+            res = <float64_t *>malloc(2 * nt * sizeof(float64_t))
+            acc = <float64_t *>malloc(nt * G * sizeof(float64_t))
+            if res == NULL or acc == NULL:
+                free(res)
+                free(acc)
+                raise MemoryError("gradkern.objectives: cannot allocate thread buffers")
+        with nogil:
+            _run(&self.c, OP_HESSP, nt, g, acc, res, NULL)
+            S = res[1]
+            if res != res1:
+                free(res)
+            free(acc)
+            if S > 0:
+                for j in range(G):
+                    g[j] = g[j] / S
+                for j in range(n_pen):
+                    g[j] += l2 * pp[j]
+        return S
+
+
+def rosenbrock(cnp.ndarray x, object out):
+    """Chained Rosenbrock value of float64 C-contiguous ``x`` (n >= 2); gradient to
+    ``out`` when it is an array."""
+    cdef const float64_t *xp = <const float64_t *>cnp.PyArray_DATA(x)
+    cdef float64_t *g = NULL
+    cdef intp_t n = x.shape[0]
+    cdef float64_t f
+    if out is not None:
+        g = <float64_t *>cnp.PyArray_DATA(<cnp.ndarray>out)
+    with nogil:
+        f = rosenbrock_value_grad(xp, n, g)
+    return f
+
+
+def rosenbrock_hessp(cnp.ndarray x, cnp.ndarray p, cnp.ndarray out):
+    """Chained Rosenbrock Hessian at ``x`` times ``p`` into ``out`` (all float64, n >= 2)."""
+    cdef const float64_t *xp = <const float64_t *>cnp.PyArray_DATA(x)
+    cdef const float64_t *pp = <const float64_t *>cnp.PyArray_DATA(p)
+    cdef float64_t *o = <float64_t *>cnp.PyArray_DATA(out)
+    cdef intp_t i, n = x.shape[0]
+    with nogil:
+        for i in range(n):
+            o[i] = 0.0
+        for i in range(n - 1):
+            # term 100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2
+            o[i] += (1200.0 * xp[i] * xp[i] - 400.0 * xp[i + 1] + 2.0) * pp[i] \
+                - 400.0 * xp[i] * pp[i + 1]
+            o[i + 1] += 200.0 * pp[i + 1] - 400.0 * xp[i] * pp[i]
+    return None
