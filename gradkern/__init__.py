@@ -34,11 +34,15 @@ def get_include():
 
 
 # --- optim ---
-from gradkern import optim
+from gradkern import optim  # noqa: E402
+
+# --- numdiff ---
+from gradkern.numdiff import (approx_derivative, approx_fprime, check_grad, gradient,  # noqa: E402
+                              jacobian, hessian)
 
 __all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
 __all__ += ["optim"]
-
+__all__ += ["approx_derivative", "approx_fprime", "check_grad", "gradient", "jacobian", "hessian"]
 
 # --- objectives ---
 from gradkern import objectives  # noqa: E402
