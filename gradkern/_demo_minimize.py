@@ -13,7 +13,7 @@ from gradkern._report import format_table
 
 LOGISTIC_L2 = 1e-3
 # minibatch Adam settings of the demo and the benchmark (bench/test_minimize.py)
-ADAM_MINIBATCH = dict(lr=0.01, batch_size=2048, epochs=4, seed=0)
+ADAM_MINIBATCH = dict(lr=0.05, batch_size=2048, epochs=3, lr_schedule="linear", seed=0)
 
 
 def logistic_data(n, d, seed=0, dtype=np.float32):

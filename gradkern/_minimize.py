@@ -31,6 +31,8 @@ FD_METHODS = ("2-point", "3-point", "cs", "richardson")
 _DRIVER_DEFAULTS = {"maxiter": 1000, "gtol": 1e-5, "ftol": 0.0, "xtol": 0.0, "disp": False}
 # Extra options of the minibatch mode (fun is a gradkern.objectives instance).
 _MINIBATCH_OPTIONS = ("batch_size", "shuffle", "seed", "epochs")
+# Learning-rate schedules of the gradkern.optim methods (option 'lr_schedule').
+_SCHEDULES = ("constant", "linear", "cosine")
 # Options of 'gd' (projected gradient descent with Armijo backtracking).
 _GD_DEFAULTS = {"lr": 1.0, "c1": 1e-4, "shrink": 0.5, "grow": 2.0, "max_backtracks": 60}
 # Finite-difference options (used when jac is a string or None).
@@ -360,7 +362,10 @@ def minimize(fun, x0, args=(), method="adam", jac=None, bounds=None, callback=No
         ``xtol`` (stop when ``max|x_prev - x| <= xtol * (1 + max|x|)``;
         default 0, off), ``disp`` (print a summary), ``finite_diff_rel_step``
         (relative step of the finite differences); the optimizer's
-        hyperparameters (e.g. ``lr``, ``betas`` for Adam), or for ``'gd'``:
+        hyperparameters (e.g. ``lr``, ``betas`` for Adam) and ``lr_schedule``
+        (``'constant'``, default; ``'linear'``: ``lr * (1 - t / maxiter)`` at
+        step ``t = 0, 1, ...``; ``'cosine'``: ``lr * (1 + cos(pi t / maxiter)) / 2``;
+        or a callable ``t -> lr``), or for ``'gd'``:
         ``lr`` (first trial step, 1.0), ``c1`` (Armijo constant, 1e-4),
         ``shrink`` (0.5), ``grow`` (2.0: next first trial step after an
         accepted one), ``max_backtracks`` (60). When ``fun`` is a
@@ -502,6 +507,10 @@ def _minimize(fun, x0, args, method, jac, bounds, callback, opts, stacklevel):
     xtol = _nonneg_float(driver["xtol"], "xtol")
     disp = bool(driver["disp"])
     mb = {k: opts.pop(k) for k in _MINIBATCH_OPTIONS if k in opts}
+    schedule = opts.pop("lr_schedule", None)
+    if schedule is not None and not callable(schedule) and schedule not in _SCHEDULES:
+        raise ValueError(f"options['lr_schedule'] must be None, a callable or one of "
+                         f"{list(_SCHEDULES)}, got {schedule!r}")
     rel_step = opts.pop("finite_diff_rel_step", None)
 
     objective = _is_objective(fun)
@@ -537,6 +546,9 @@ def _minimize(fun, x0, args, method, jac, bounds, callback, opts, stacklevel):
         max_bt = check_positive_int(hyper["max_backtracks"], "options['max_backtracks']")
         if mb:
             raise ValueError("minibatch options are for the gradkern.optim methods, not 'gd'")
+        if schedule is not None:
+            raise ValueError("options['lr_schedule'] is for the gradkern.optim methods; 'gd' "
+                             "chooses its steps by backtracking")
     else:
         known = _hyperparameter_names(cls)
         if known is None:
@@ -557,11 +569,14 @@ def _minimize(fun, x0, args, method, jac, bounds, callback, opts, stacklevel):
                       lr, c1, shrink, grow, max_bt)
     else:
         opt = cls(x, **hyper)
+        if schedule is not None and not hasattr(opt, "lr"):  # pragma: no cover
+            raise ValueError(f"options['lr_schedule']: method {name!r} has no lr")
         if mb:
             res = _run_minibatch(ev, fun, x, opt, box, callback, cb_form, mb, driver,
-                                 user_set, maxiter, xtol)
+                                 user_set, maxiter, xtol, schedule)
         else:
-            res = _run_optimizer(ev, x, opt, box, callback, cb_form, maxiter, gtol, ftol, xtol)
+            res = _run_optimizer(ev, x, opt, box, callback, cb_form, maxiter, gtol, ftol, xtol,
+                                 _make_schedule(schedule, opt, maxiter))
     res["nfev"] = ev.nfev
     res["njev"] = ev.njev
     res["success"] = res["status"] == 0
@@ -612,7 +627,27 @@ def _joint_call(fun, x, args):
     return f, g
 
 
-def _run_optimizer(ev, x, opt, box, callback, cb_form, maxiter, gtol, ftol, xtol):
+def _make_schedule(spec, opt, n_steps):
+    """``t -> learning rate of step t`` (t = 0, 1, ..., n_steps - 1), or None."""
+    if spec is None or spec == "constant":
+        return None
+    lr0 = float(opt.lr)
+    if spec == "linear":
+        return lambda t: lr0 * (1.0 - t / n_steps)
+    if spec == "cosine":
+        return lambda t: lr0 * 0.5 * (1.0 + math.cos(math.pi * t / n_steps))
+
+    def user(t):
+        lr = spec(t)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr >= 0 \
+                or not math.isfinite(lr):
+            raise ValueError(f"options['lr_schedule']({t}) must return a finite real number "
+                             f">= 0, got {lr!r}")
+        return float(lr)
+    return user
+
+
+def _run_optimizer(ev, x, opt, box, callback, cb_form, maxiter, gtol, ftol, xtol, sched=None):
     """Full-batch loop: evaluate, test, opt.step(g) in place, project, repeat.
 
     The common gradient sources are called inline (no per-call wrapper) and the
@@ -684,6 +719,8 @@ def _run_optimizer(ev, x, opt, box, callback, cb_form, maxiter, gtol, ftol, xtol
         if x_prev is not None:
             np.copyto(x_prev, x)
         f_prev = f
+        if sched is not None:
+            opt.lr = sched(nit)
         step(g)
         if lb is not None:
             project_box(x, lb, ub)
@@ -755,7 +792,8 @@ def _run_gd(ev, x, box, callback, cb_form, maxiter, gtol, ftol, xtol, lr, c1, sh
     return dict(x=x, fun=f, jac=g, nit=nit, status=status, message=message)
 
 
-def _run_minibatch(ev, obj, x, opt, box, callback, cb_form, mb, driver, user_set, maxiter, xtol):
+def _run_minibatch(ev, obj, x, opt, box, callback, cb_form, mb, driver, user_set, maxiter, xtol,
+                   schedule=None):
     """One fresh minibatch per step; full-data f and g at the end."""
     n_samples = _n_samples(obj)
     batch_size = check_positive_int(mb.get("batch_size", n_samples), "options['batch_size']")
@@ -768,6 +806,7 @@ def _run_minibatch(ev, obj, x, opt, box, callback, cb_form, mb, driver, user_set
             raise ValueError("give options['epochs'] or options['maxiter'], not both")
         epochs = check_positive_int(mb["epochs"], "options['epochs']", minimum=0)
         maxiter = epochs * steps_per_epoch
+    sched = _make_schedule(schedule, opt, maxiter)
     # gtol/ftol on noisy minibatch values only when asked for
     gtol = _nonneg_float(driver["gtol"], "gtol") if "gtol" in user_set else 0.0
     ftol = _nonneg_float(driver["ftol"], "ftol") if "ftol" in user_set else 0.0
@@ -799,6 +838,8 @@ def _run_minibatch(ev, obj, x, opt, box, callback, cb_form, mb, driver, user_set
             break
         f_prev = f
         np.copyto(last_x, x)
+        if sched is not None:
+            opt.lr = sched(nit)
         opt.step(g)
         if lb is not None:
             _k.project_box(x, lb, ub)

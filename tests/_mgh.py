@@ -76,7 +76,10 @@ def _jennrich_sampson():
 
 def _helical_valley():
     def theta(x):
-        return np.arctan2(x[1], x[0]) / (2 * np.pi)
+        # MGH's definition, continuous across x[1] = 0 for x[0] < 0 (where the standard
+        # x0 lies), unlike arctan2 whose branch cut is there
+        t = np.arctan(x[1] / x[0]) / (2 * np.pi)
+        return t + 0.5 if x[0] < 0 else t
 
     def r(x):
         return np.array([10 * (x[2] - 10 * theta(x)), 10 * (np.hypot(x[0], x[1]) - 1), x[2]])
