@@ -36,7 +36,7 @@ _SCHEDULES = ("constant", "linear", "cosine")
 # Options of 'gd' (projected gradient descent with Armijo backtracking).
 _GD_DEFAULTS = {"lr": 1.0, "c1": 1e-4, "shrink": 0.5, "grow": 2.0, "max_backtracks": 60}
 # Finite-difference options (used when jac is a string or None).
-_FD_OPTIONS = ("finite_diff_rel_step",)
+_FD_OPTIONS = ("finite_diff_rel_step", "finite_diff_method")
 
 _MSG = {
     "success": "Optimization terminated successfully.",
@@ -361,7 +361,8 @@ def minimize(fun, x0, args=(), method="adam", jac=None, bounds=None, callback=No
         ``|f_prev - f| <= ftol * max(|f_prev|, |f|, 1)``; default 0, off),
         ``xtol`` (stop when ``max|x_prev - x| <= xtol * (1 + max|x|)``;
         default 0, off), ``disp`` (print a summary), ``finite_diff_rel_step``
-        (relative step of the finite differences); the optimizer's
+        (relative step of the finite differences), ``finite_diff_method``
+        (the scheme used when ``jac`` is None); the optimizer's
         hyperparameters (e.g. ``lr``, ``betas`` for Adam) and ``lr_schedule``
         (``'constant'``, default; ``'linear'``: ``lr * (1 - t / maxiter)`` at
         step ``t = 0, 1, ...``; ``'cosine'``: ``lr * (1 + cos(pi t / maxiter)) / 2``;
@@ -426,10 +427,12 @@ def scipy_method(method, **defaults):
         name in lower case.
     **defaults
         Default options (overridden by ``options=`` of the scipy call). The
-        option ``jac`` selects the finite-difference scheme
+        default ``jac`` selects the finite-difference scheme
         (``'2-point'``, default, ``'3-point'``, ``'cs'``, ``'richardson'``)
         used when no gradient is given: scipy hands custom methods
-        ``jac=None`` for every string.
+        ``jac=None`` for every string. Inside ``options=`` use
+        ``finite_diff_method`` instead (scipy passes ``jac=`` itself, so an
+        option of that name cannot reach the method).
 
     Returns
     -------
@@ -457,7 +460,10 @@ def scipy_method(method, **defaults):
                         constraints=(), callback=None, **options):
         opts = dict(defaults)
         opts.update(options)
-        fd = opts.pop("jac", None)
+        fd = opts.pop("jac", None)  # from scipy_method(..., jac='3-point') defaults
+        if fd is not None and fd not in FD_METHODS:
+            raise ValueError(f"scipy_method: the option jac must be one of {list(FD_METHODS)}, "
+                             f"got {fd!r}")
         tol = opts.pop("tol", None)
         if tol is not None:
             opts.setdefault("gtol", tol)
@@ -512,6 +518,10 @@ def _minimize(fun, x0, args, method, jac, bounds, callback, opts, stacklevel):
         raise ValueError(f"options['lr_schedule'] must be None, a callable or one of "
                          f"{list(_SCHEDULES)}, got {schedule!r}")
     rel_step = opts.pop("finite_diff_rel_step", None)
+    fd_option = opts.pop("finite_diff_method", None)
+    if fd_option is not None and fd_option not in FD_METHODS:
+        raise ValueError(f"options['finite_diff_method'] must be one of {list(FD_METHODS)}, "
+                         f"got {fd_option!r}")
 
     objective = _is_objective(fun)
     if objective:
@@ -527,7 +537,7 @@ def _minimize(fun, x0, args, method, jac, bounds, callback, opts, stacklevel):
     fd_method = None
     if not objective and jac is not True and not callable(jac):
         if jac is None or jac is False:
-            fd_method = "2-point"
+            fd_method = "2-point" if fd_option is None else fd_option
         elif isinstance(jac, str) and jac in FD_METHODS:
             fd_method = jac
         else:

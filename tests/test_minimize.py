@@ -66,7 +66,8 @@ def test_mgh_gradients_are_right():
 # Projected gradient descent with Armijo backtracking on the Moré-Garbow-Hillstrom set:
 # (problem, options, target f*, absolute tolerance on f - f*, relative tolerance).
 # Problems badly scaled by construction (Powell's, Brown's) are out of reach of plain
-# gradient descent (condition ~1e10) and are run with Adam in test_minimize_optim.py.
+# gradient descent (condition ~1e10) and of Adam within these budgets: not asserted here.
+# Adam on the problem set: test_minimize_optim.py.
 GD_CASES = [
     ("rosenbrock", dict(maxiter=20000), 0.0, 1e-10, 0),
     # from the standard x0 descent methods stop at MGH's documented local minimum
