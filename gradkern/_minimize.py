@@ -79,8 +79,8 @@ def available_methods():
     Examples
     --------
     >>> import gradkern
-    >>> 'gd' in gradkern.available_methods()
-    True
+    >>> gradkern.minimize_methods()[:3]
+    ['gd', 'adagrad', 'adam']
     """
     return ["gd"] + sorted(_optimizer_classes())
 
@@ -401,9 +401,25 @@ def minimize(fun, x0, args=(), method="adam", jac=None, bounds=None, callback=No
     ...     return (x[0] - 1.0) ** 2 + 10.0 * (x[1] + 2.0) ** 2
     >>> def g(x):
     ...     return np.array([2.0 * (x[0] - 1.0), 20.0 * (x[1] + 2.0)])
-    >>> res = gradkern.minimize(f, [0.0, 0.0], method='gd', jac=g)
+    >>> res = gradkern.minimize(f, [0.0, 0.0], method='gd', jac=g, tol=1e-9)
     >>> res.success, np.round(res.x, 6)
     (True, array([ 1., -2.]))
+    >>> res = gradkern.minimize(f, [0.0, 0.0], method='adam', jac='3-point',
+    ...                         options={'lr': 0.1, 'maxiter': 2000})
+    >>> res.success, np.round(res.x, 4), res.nfev == res.njev * 5
+    (True, array([ 1., -2.]), True)
+
+    Minibatch training of a gradkern objective:
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((1000, 3))
+    >>> y = (X @ [1.0, -2.0, 0.5] > 0).astype(float)
+    >>> obj = gradkern.objectives.Logistic(X, y, l2=1e-2)
+    >>> res = gradkern.minimize(obj, np.zeros(3), method='adam',
+    ...                         options={'lr': 0.1, 'batch_size': 100, 'epochs': 20,
+    ...                                  'lr_schedule': 'linear', 'seed': 0})
+    >>> res.nit, res.nfev
+    (200, 201)
     >>> res = gradkern.minimize(f, [0.0, 0.0], method='gd', jac=g, bounds=[(None, 0.5), (-1, 1)])
     >>> np.round(res.x, 6)
     array([ 0.5, -1. ])
