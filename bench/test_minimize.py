@@ -18,9 +18,10 @@ import gradkern
 from gradkern._report import format_table
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from _mgh import BY_NAME, PROBLEMS  # noqa: E402
+from _mgh import BY_NAME  # noqa: E402
 
 _OVERHEAD_ROWS = []
+_NOOP_ROWS = []
 _CONVERGENCE_ROWS = []
 _LOGISTIC_ROWS = []
 
@@ -98,13 +99,59 @@ def test_driver_overhead(benchmark, impl, n):
                            (tf + tg) * 1e6, overhead * 1e6])
 
 
+# The driver alone: fun returns a constant (f, g) pair (jac=True), so the optimizer
+# steps forever and a run of 2000 iterations times the driver's own work per
+# iteration (one ~0.1 us Python call included, subtracted below). This is the
+# number the <= 3 us target is about; the Rosenbrock group above subtracts a
+# separately timed fun+jac, which is noisier on a loaded machine.
+NOOP_IMPLS = ["gradkern", "gradkern-sgd", "gradkern-bounds", "scipy+gradkern-adam"]
+
+
+def _noop_run(impl, x0):
+    g0 = np.full(x0.shape[0], 1e-3)
+    fg = lambda x: (1.0, g0)  # noqa: E731
+    opts = dict(lr=1e-6, maxiter=2000, gtol=0.0)
+    if impl == "gradkern":
+        return fg, lambda: gradkern.minimize(fg, x0, method="adam", jac=True, options=opts)
+    if impl == "gradkern-sgd":
+        return fg, lambda: gradkern.minimize(fg, x0, method="sgd", jac=True, options=opts)
+    if impl == "gradkern-bounds":
+        bounds = [(-10.0, 10.0)] * x0.shape[0]
+        return fg, lambda: gradkern.minimize(fg, x0, method="adam", jac=True, bounds=bounds,
+                                             options=opts)
+    meth = gradkern.scipy_method("adam", **opts)
+    return fg, lambda: so.minimize(fg, x0, jac=True, method=meth)
+
+
+@pytest.mark.parametrize("n", OVERHEAD_N)
+@pytest.mark.parametrize("impl", NOOP_IMPLS)
+def test_driver_overhead_noop(benchmark, impl, n):
+    x0 = np.zeros(n)
+    fg, run = _noop_run(impl, x0)
+    t_call = _per_call(fg, x0)
+    res = bench_case(benchmark, f"minimize driver only (constant f, g) n={n}", impl, run)
+    med = _median(benchmark)
+    overhead = (med - res.nfev * t_call) / max(res.nit, 1)
+    benchmark.extra_info.update(nit=int(res.nit), nfev=int(res.nfev),
+                                overhead_per_iter_us=overhead * 1e6)
+    _NOOP_ROWS.append([n, impl, int(res.nit), int(res.nfev), med * 1e3, t_call * 1e6,
+                       overhead * 1e6])
+
+
 # ------------------------------------------------------------------ convergence table
 
 # per-problem Adam learning rates (first-order methods need them); gd needs none
 ADAM_LR = {"rosenbrock": 0.02, "freudenstein_roth": 0.05, "powell_badly_scaled": 0.01,
            "brown_badly_scaled": 1e4, "jennrich_sampson": 1e-3, "box3d": 0.05,
            "brown_dennis": 0.5, "linear_full_rank": 0.05}
-CONV_PROBLEMS = [p.name for p in PROBLEMS] if not QUICK else ["rosenbrock", "beale", "wood"]
+# the problems where first-order methods finish within the budget (each case runs >= 5
+# rounds: the whole file must stay within ~3 minutes); tests/test_minimize*.py cover the rest
+CONV_PROBLEMS = (["rosenbrock", "beale", "helical_valley"] if QUICK else
+                 ["rosenbrock", "freudenstein_roth", "beale", "jennrich_sampson",
+                  "helical_valley", "gaussian", "wood", "brown_dennis", "variably_dimensioned",
+                  "trigonometric", "discrete_boundary", "broyden_tridiagonal",
+                  "linear_full_rank"])
+CONV_MAXITER = 5000
 CONV_IMPLS = ["gradkern", "gradkern-adam", "scipy-BFGS", "scipy-L-BFGS-B"]
 
 
@@ -112,14 +159,14 @@ def _conv_run(impl, p):
     if impl == "gradkern":  # 'gd'
         lr = 1e-5 if p.name == "jennrich_sampson" else 1.0
         return lambda: gradkern.minimize(p.f, p.x0, method="gd", jac=p.grad,
-                                         options=dict(lr=lr, maxiter=20000, gtol=1e-8))
+                                         options=dict(lr=lr, maxiter=CONV_MAXITER, gtol=1e-8))
     if impl == "gradkern-adam":
         lr = ADAM_LR.get(p.name, 0.01)
         return lambda: gradkern.minimize(p.f, p.x0, method="adam", jac=p.grad,
-                                         options=dict(lr=lr, maxiter=20000, gtol=1e-8))
+                                         options=dict(lr=lr, maxiter=CONV_MAXITER, gtol=1e-8))
     method = impl.split("-", 1)[1]
     return lambda: so.minimize(p.f, p.x0, jac=p.grad, method=method,
-                               options=dict(gtol=1e-8, maxiter=20000))
+                               options=dict(gtol=1e-8, maxiter=CONV_MAXITER))
 
 
 @pytest.mark.parametrize("name", CONV_PROBLEMS)
@@ -174,8 +221,14 @@ def test_zz_print_tables(capsys):
             print(format_table(["n", "impl", "nit", "nfev", "njev", "run [ms]",
                                 "fun+jac [us]", "overhead/iter [us]"], _OVERHEAD_ROWS,
                                markdown=True))
+        if _NOOP_ROWS:
+            print("\nDriver overhead per iteration, fun = constant (f, g) with jac=True "
+                  "(the driver's own work: step, checks, best-point tracking):")
+            print(format_table(["n", "impl", "nit", "nfev", "run [ms]", "fun call [us]",
+                                "overhead/iter [us]"], _NOOP_ROWS, markdown=True))
         if _CONVERGENCE_ROWS:
-            print("\nConvergence on the Moré-Garbow-Hillstrom set (gtol=1e-8, maxiter=20000):")
+            print("\nConvergence on the Moré-Garbow-Hillstrom set "
+                  f"(gtol=1e-8, maxiter={CONV_MAXITER}; status 0 = converged):")
             print(format_table(["problem", "impl", "nit", "nfev", "final f", "f*", "status",
                                 "time [ms]"], _CONVERGENCE_ROWS, markdown=True))
         if _LOGISTIC_ROWS:

@@ -581,6 +581,9 @@ def _minimize(fun, x0, args, method, jac, bounds, callback, opts, stacklevel):
             hyper, opts = opts, {}
         else:
             hyper = {k: opts.pop(k) for k in known if k in opts}
+        if hyper.get("maximize", False):
+            raise ValueError("options['maximize'] must be False: the driver minimizes (and "
+                             "its stopping tests assume descent); minimize -fun instead")
     if opts:
         warnings.warn("Unknown solver options: " + ", ".join(map(str, opts)),
                       OptimizeWarning, stacklevel=stacklevel)

@@ -95,6 +95,8 @@ def test_hyperparameters_reach_the_optimizer_and_are_validated():
     assert not np.array_equal(a.x, b.x)
     with pytest.raises(ValueError):
         minimize(quad_f, np.zeros(3), method="adam", jac=quad_g, options=dict(lr=-1.0))
+    with pytest.raises(ValueError, match="maximize"):
+        minimize(quad_f, np.zeros(3), method="sgd", jac=quad_g, options=dict(maximize=True))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         with pytest.raises(so.OptimizeWarning, match="Unknown solver options: momentum"):
