@@ -185,8 +185,9 @@ def test_convergence(benchmark, impl, name):
 
 # the demo's data, loss and settings: the numbers printed by the demo and measured here agree
 from gradkern._demo_minimize import (  # noqa: E402
-    ADAM_MINIBATCH as ADAM_MB, LOGISTIC_L2, logistic_data, numpy_logistic,
+    LOGISTIC_L2, adam_minibatch_options, logistic_data, numpy_logistic,
 )
+ADAM_MB = adam_minibatch_options(QUICK)
 
 
 @pytest.mark.parametrize("impl", ["gradkern", "scipy", "scipy+gradkern-objective"])

@@ -14,6 +14,13 @@ from gradkern._report import format_table
 LOGISTIC_L2 = 1e-3
 # minibatch Adam settings of the demo and the benchmark (bench/test_minimize.py)
 ADAM_MINIBATCH = dict(lr=0.05, batch_size=2048, epochs=3, lr_schedule="linear", seed=0)
+# the same on the quick (2e4 x 20) problem: smaller batches give it as many steps
+ADAM_MINIBATCH_QUICK = dict(lr=0.05, batch_size=512, epochs=4, lr_schedule="linear", seed=0)
+
+
+def adam_minibatch_options(quick):
+    """Minibatch Adam options of the demo and the benchmark for the full or quick size."""
+    return dict(ADAM_MINIBATCH_QUICK if quick else ADAM_MINIBATCH)
 
 
 def logistic_data(n, d, seed=0, dtype=np.float32):
@@ -90,16 +97,17 @@ def demo(quick=False):
     X, y = logistic_data(n, d)
     obj = objectives.Logistic(X, y, l2=LOGISTIC_L2)
     w0 = np.zeros(d)
+    mb = adam_minibatch_options(quick)
     fg_np = numpy_logistic(X, y, LOGISTIC_L2)
     runs = [
         ("gradkern.minimize adam, minibatch", "gradkern Logistic",
-         lambda: gradkern.minimize(obj, w0, method="adam", options=ADAM_MINIBATCH)),
+         lambda: gradkern.minimize(obj, w0, method="adam", options=mb)),
         ("scipy L-BFGS-B", "numpy", lambda: so.minimize(fg_np, w0, jac=True, method="L-BFGS-B")),
         ("scipy L-BFGS-B", "gradkern Logistic",
          lambda: so.minimize(obj, w0, jac=True, method="L-BFGS-B")),
         ("scipy + gradkern.scipy_method('adam')", "gradkern Logistic",
          lambda: so.minimize(obj, w0, jac=True, method=gradkern.scipy_method("adam"),
-                             options=ADAM_MINIBATCH)),
+                             options=mb)),
     ]
     results = [(label, grad, *_timed(fn, repeat)) for label, grad, fn in runs]
     f_ref = obj.value(results[1][2].x)
@@ -110,7 +118,7 @@ def demo(quick=False):
         rows.append([label, grad, t * 1e3, f, (f - f_ref) / f_ref, acc, int(res.nit),
                      int(res.nfev)])
     print(f"Logistic regression, {n} x {d} float32, l2={LOGISTIC_L2} "
-          f"(minibatch Adam: {ADAM_MINIBATCH})")
+          f"(minibatch Adam: {mb})")
     print(format_table(["solver", "loss/grad", "time [ms]", "loss", "rel. gap to L-BFGS-B",
                         "accuracy", "nit", "nfev"], rows))
 
@@ -188,8 +196,9 @@ def convergence_curves(quick=False):
     obj = objectives.Logistic(X, y, l2=LOGISTIC_L2)
     w0 = np.zeros(d)
     curves = {}
-    for name, method, opts in [("adam minibatch", "adam", ADAM_MINIBATCH),
-                               ("sgd minibatch", "sgd", dict(ADAM_MINIBATCH, lr=0.5,
+    mb = adam_minibatch_options(quick)
+    for name, method, opts in [("adam minibatch", "adam", mb),
+                               ("sgd minibatch", "sgd", dict(mb, lr=0.1,
                                                              momentum=0.9))]:
         fs = [obj.value(w0)]
         gradkern.minimize(obj, w0, method=method,

@@ -374,8 +374,11 @@ def minimize(fun, x0, args=(), method="adam", jac=None, bounds=None, callback=No
         (default True), ``seed`` and ``epochs`` (sets ``maxiter`` to
         ``epochs * ceil(n_samples / batch_size)``): each iteration then uses a
         fresh minibatch, ``gtol``/``ftol`` default to 0 (off) and apply to the
-        minibatch values, and ``fun``/``jac`` of the result are the full-data
-        values at the final ``x``. Unknown options give an
+        minibatch values, the callback's ``intermediate_result`` holds the new
+        ``x`` with the minibatch ``fun``/``jac`` that produced the step (no
+        extra pass over the data), a run of ``maxiter`` steps ends with status
+        0, and ``fun``/``jac`` of the result are the full-data values at the
+        final ``x``. Unknown options give an
         ``OptimizeWarning``, as scipy's own methods do.
 
     Returns
