@@ -414,8 +414,8 @@ class SGD(Optimizer):
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
         if mom != 0:
-            self._buf_ready = True
-        self._step += 1
+            self.__dict__["_buf_ready"] = True
+        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Adam(Optimizer):
@@ -465,7 +465,7 @@ class Adam(Optimizer):
                            self._step + 1, self._nt)
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
-        self._step += 1
+        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class AdamW(Adam):
@@ -534,7 +534,7 @@ class RMSprop(Optimizer):
                               self.maximize, self._nt)
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
-        self._step += 1
+        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Adagrad(Optimizer):
@@ -580,7 +580,7 @@ class Adagrad(Optimizer):
                               self.eps, self.maximize, self._step + 1, self._nt)
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
-        self._step += 1
+        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Adamax(Optimizer):
@@ -620,7 +620,7 @@ class Adamax(Optimizer):
                              self.weight_decay, self.maximize, self._step + 1, self._nt)
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
-        self._step += 1
+        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class NAdam(Optimizer):
@@ -690,8 +690,8 @@ class NAdam(Optimizer):
                             s, cg, cm, self._nt)
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
-        self._mu_product = mu_product
-        self._step = s
+        self.__dict__["_mu_product"] = mu_product
+        self.__dict__["_step"] = s
 
 
 class RAdam(Optimizer):
@@ -734,7 +734,7 @@ class RAdam(Optimizer):
                             self._step + 1, self._nt)
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
-        self._step += 1
+        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Lion(Optimizer):
@@ -782,7 +782,7 @@ class Lion(Optimizer):
                            self.maximize, self._nt)
         if bad >= 0:
             return self.step(self._grads_or_raise(grads, bad))
-        self._step += 1
+        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 # ---------------------------------------------------------------------------

@@ -143,28 +143,44 @@ cdef void sgd_loop(floating *p, const floating *g, floating *buf, intp_t n,
 
 # --- Adam / AdamW ------------------------------------------------------------
 
+cdef extern from "gk_optim.h" nogil:
+    # Adam's element loop (the rule below, written in C for load-time ISA dispatch)
+    int GK_CLONES_ON
+    void gk_adam_range_f64(double *p, const double *g, double *m, double *v, double *vmax,
+                           intp_t lo, intp_t hi, double sgn, int cw, int dw, double wd,
+                           double decay, double w1, int small, double b2, double c2,
+                           int amsgrad, double bc2s, double eps, double neg_step)
+    void gk_adam_range_f32(float *p, const float *g, float *m, float *v, float *vmax,
+                           intp_t lo, intp_t hi, float sgn, int cw, int dw, float wd,
+                           float decay, float w1, int small, float b2, float c2,
+                           int amsgrad, float bc2s, float eps, float neg_step)
+
+
 cdef inline void _adam_block(floating *p, const floating *g, floating *m, floating *v,
                              floating *vmax, intp_t lo, intp_t hi, floating sgn,
                              bint coupled_wd, bint decoupled_wd, floating wd,
                              floating decay, floating w1, bint small, floating b2,
                              floating c2, bint amsgrad, floating bc2s, floating eps,
                              floating neg_step) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, pp, mm, vv, denom
-    for i in range(lo, hi):
-        gi = g[i] * sgn
-        pp = p[i]
-        pp = pp * decay if decoupled_wd else pp
-        gi = gi + wd * pp if coupled_wd else gi
-        mm = _lerp(m[i], gi, w1, small)
-        vv = v[i] * b2 + c2 * gi * gi
-        m[i] = mm
-        v[i] = vv
-        if amsgrad:
-            vv = _nanmax(vmax[i], vv)
-            vmax[i] = vv
-        denom = _sqrt(vv) / bc2s + eps
-        p[i] = pp + neg_step * mm / denom
+    """Per element (torch's single-tensor Adam, in this order)::
+
+        g = -g if maximize;  p = p * decay (AdamW);  g = g + wd * p (Adam)
+        m = lerp(m, g, 1 - beta1);  v = v * beta2 + (1 - beta2) * g * g
+        vmax = maximum(vmax, v) and use it as v (amsgrad)
+        p = p + (-lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps)
+
+    The loop itself is in gk_optim.h (compiled for AVX2 and baseline x86-64)."""
+    if floating is double:
+        gk_adam_range_f64(p, g, m, v, vmax, lo, hi, sgn, coupled_wd, decoupled_wd, wd, decay,
+                          w1, small, b2, c2, amsgrad, bc2s, eps, neg_step)
+    else:
+        gk_adam_range_f32(p, g, m, v, vmax, lo, hi, sgn, coupled_wd, decoupled_wd, wd, decay,
+                          w1, small, b2, c2, amsgrad, bc2s, eps, neg_step)
+
+
+def isa_dispatch():
+    """True when the C loops in gk_optim.h were built with load-time ISA dispatch."""
+    return bool(GK_CLONES_ON)
 
 
 cdef void adam_loop(floating *p, const floating *g, floating *m, floating *v,
