@@ -27,6 +27,25 @@ from gradkern._kernels._typedefs cimport float32_t, float64_t, intp_t, floating_
 
 cnp.import_array()
 
+cdef extern from "_objectives_simd.h":
+    # Fused row loops over dense C-ordered X with a vectorized logistic stage
+    # (see the header): same contract as _lin_dense_rows with unit column stride.
+    void gk_lin_rows_c_f64(const float64_t *X, intp_t rs, intp_t d, const float64_t *y,
+                           const float64_t *sw, const float64_t *w, int fit_intercept,
+                           int kind, double delta, const intp_t *rows, intp_t start,
+                           intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                           float64_t *res) noexcept nogil
+    # softmax cross-entropy of one sample (contract of softmax_loss_dloss)
+    double gk_softmax_dloss(const float64_t *z, intp_t label, intp_t K,
+                            float64_t *dz) noexcept nogil
+    # y[0:n] += a * x[0:n], x and y disjoint (restrict: vectorizes)
+    void gk_axpy_nr(intp_t n, double a, const float64_t *x, float64_t *y) noexcept nogil
+    void gk_lin_rows_c_f32(const float32_t *X, intp_t rs, intp_t d, const float64_t *y,
+                           const float64_t *sw, const float64_t *w, int fit_intercept,
+                           int kind, double delta, const intp_t *rows, intp_t start,
+                           intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                           float64_t *res) noexcept nogil
+
 cdef enum:
     LAYOUT_C = 0
     LAYOUT_F = 1
@@ -45,18 +64,8 @@ LOSSES = {"squared": LOSS_SQUARED, "logistic": LOSS_LOGISTIC, "huber": LOSS_HUBE
 
 cdef float64_t softmax_loss_dloss(const float64_t *z, intp_t label, intp_t K,
                                   float64_t *dz) noexcept nogil:
-    cdef intp_t c
-    cdef float64_t m = z[0], s = 0.0
-    for c in range(1, K):
-        if z[c] > m:
-            m = z[c]
-    for c in range(K):
-        dz[c] = exp(z[c] - m)
-        s += dz[c]
-    for c in range(K):
-        dz[c] = dz[c] / s
-    dz[label] -= 1.0
-    return m + log(s) - z[label]
+    # max-shifted (log-sum-exp) form; exp of z - max <= 0 in SIMD lanes
+    return gk_softmax_dloss(z, label, K, dz)
 
 
 cdef float64_t rosenbrock_value_grad(const float64_t *x, intp_t n, float64_t *g) noexcept nogil:
@@ -259,9 +268,7 @@ cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1
     CSR. z: scratch of 2 K doubles."""
     cdef intp_t k, i, j, q, q0, q1, cc, K = c.K, d = c.d
     cdef float64_t *dz = z + K
-    cdef float64_t xj, s, L = 0.0, S = 0.0
-    cdef const float64_t *wr
-    cdef float64_t *gr
+    cdef float64_t s, L = 0.0, S = 0.0
     cdef const floating_in *x
     for k in range(k0, k1):
         i = _row(c, k)
@@ -271,33 +278,21 @@ cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1
             q0 = c.indptr[i]
             q1 = c.indptr[i + 1]
             for q in range(q0, q1):
-                xj = X[q]
-                wr = c.w + c.indices[q] * K
-                for cc in range(K):
-                    z[cc] += xj * wr[cc]
+                gk_axpy_nr(K, X[q], c.w + c.indices[q] * K, z)
         else:
             x = X + i * c.rs
             for j in range(d):
-                xj = x[j * c.cs]
-                wr = c.w + j * K
-                for cc in range(K):
-                    z[cc] += xj * wr[cc]
+                gk_axpy_nr(K, x[j * c.cs], c.w + j * K, z)
         s = c.sw[i] if c.sw != NULL else 1.0
         L += s * softmax_loss_dloss(z, c.labels[i], K, dz)
         S += s
         if g != NULL:
             if c.layout == LAYOUT_CSR:
                 for q in range(q0, q1):
-                    xj = s * X[q]
-                    gr = g + c.indices[q] * K
-                    for cc in range(K):
-                        gr[cc] += xj * dz[cc]
+                    gk_axpy_nr(K, s * X[q], dz, g + c.indices[q] * K)
             else:
                 for j in range(d):
-                    xj = s * x[j * c.cs]
-                    gr = g + j * K
-                    for cc in range(K):
-                        gr[cc] += xj * dz[cc]
+                    gk_axpy_nr(K, s * x[j * c.cs], dz, g + j * K)
     res[0] += L
     res[1] += S
 
@@ -366,6 +361,17 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
             _lin_dense_f(c, <const float32_t *>c.X, k0, k1, g, res)
         else:
             _lin_dense_f(c, <const float64_t *>c.X, k0, k1, g, res)
+    elif c.cs == 1:
+        # C order: blocks of rows, margins, a vectorized loss stage, then the
+        # gradient while the block is still in L1 (_objectives_simd.h)
+        if c.f32:
+            gk_lin_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.y, c.sw, c.w,
+                              c.fit_intercept, c.kind, c.delta, c.rows, c.start, c.step,
+                              k0, k1, g, res)
+        else:
+            gk_lin_rows_c_f64(<const float64_t *>c.X, c.rs, c.d, c.y, c.sw, c.w,
+                              c.fit_intercept, c.kind, c.delta, c.rows, c.start, c.step,
+                              k0, k1, g, res)
     else:
         if c.f32:
             _lin_dense_rows(c, <const float32_t *>c.X, k0, k1, g, res)

@@ -1,0 +1,167 @@
+"""Fused value-and-gradient objectives against idiomatic numpy (BLAS) twins.
+
+Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10 and
+1e6 x 32 (float32 and float64), SoftmaxCrossEntropy with 10 classes, and sparse
+logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) against scipy.sparse + numpy.
+The big cases run only in full mode (``sizes()``).
+
+Floor: one read of X (dense: its values; CSR: data and column indices, as the
+kernel reads them) measured in the same group. The shared ``bench_floor`` with
+``n_write=0`` is not used: its read-only loop has no observable effect and the
+compiler removes it (it times ~0.3 us at any size). Instead the floor is a
+wrapping integer sum over the same bytes (``np.add.reduce`` on an int64 view),
+a vectorized single streaming read.
+"""
+import functools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit
+
+from harness import bench_case, sizes
+
+from gradkern.objectives import LeastSquares, Logistic, SoftmaxCrossEntropy
+
+DENSE = sizes([(10**3, 10), (10**6, 32)], quick=[(10**3, 10)])
+SOFTMAX = sizes([(10**3, 10), (10**5, 32)], quick=[(10**3, 10)])
+SPARSE = sizes([(10**6, 10**4)], quick=[])
+IMPLS = ["gradkern", "numpy", "floor"]
+
+
+# ------------------------------------------------------------------ data
+
+@functools.lru_cache(maxsize=2)
+def dense_data(n, d, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, d)).astype(dtype)
+    w = rng.standard_normal(d) / np.sqrt(d)
+    y = (rng.random(n) < expit(X @ w.astype(dtype))).astype(np.float64)
+    return X, y, 0.5 * w
+
+
+@functools.lru_cache(maxsize=1)
+def sparse_data(n, d):
+    """CSR with 0.1% of d per row: column j*(d/k) + random offset, so each row's
+    indices are distinct and sorted (canonical CSR, no copy at construction)."""
+    rng = np.random.default_rng(1)
+    k = max(1, d // 1000)
+    band = d // k
+    cols = (np.arange(k) * band)[None, :] + rng.integers(0, band, size=(n, k))
+    X = sp.csr_matrix((rng.standard_normal(n * k), cols.ravel().astype(np.int32),
+                       np.arange(0, n * k + 1, k, dtype=np.int32)), shape=(n, d))
+    w = rng.standard_normal(d)
+    y = (rng.random(n) < 0.5).astype(np.float64)
+    return X, y, w
+
+
+def read_floor(*arrays):
+    """One streaming read of every byte of ``arrays`` (the bandwidth floor)."""
+    views = [a.reshape(-1).view(np.int64 if a.nbytes % 8 == 0 else np.int32)
+             for a in arrays]
+    return [np.add.reduce(v) for v in views]
+
+
+def run_floor(benchmark, group, *arrays):
+    benchmark.extra_info["bytes"] = int(sum(a.nbytes for a in arrays))
+    return bench_case(benchmark, group, "floor", read_floor, *arrays)
+
+
+# ------------------------------------------------------------------ numpy twins
+
+def np_logistic(X, y, w):
+    z = X @ w
+    f = np.mean(np.logaddexp(0.0, z) - y * z)
+    g = X.T @ (expit(z) - y) / X.shape[0]
+    return f, g
+
+
+def np_least_squares(X, y, w):
+    r = X @ w - y
+    return 0.5 * (r @ r) / X.shape[0], X.T @ r / X.shape[0]
+
+
+def np_softmax(X, y, W):
+    n = X.shape[0]
+    Z = X @ W
+    Z -= Z.max(axis=1, keepdims=True)
+    P = np.exp(Z)
+    s = P.sum(axis=1)
+    rows = np.arange(n)
+    f = np.mean(np.log(s) - Z[rows, y])
+    P /= s[:, None]
+    P[rows, y] -= 1.0
+    return f, (X.T @ P / n).ravel()
+
+
+# ------------------------------------------------------------------ dense
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("nd", DENSE, ids=lambda nd: f"{nd[0]:.0e}x{nd[1]}")
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("name", ["logistic", "least_squares"])
+def test_dense_value_and_grad(benchmark, name, impl, nd, dtype):
+    n, d = nd
+    X, y, w = dense_data(n, d, dtype)
+    group = f"objectives {name} value_and_grad {n:.0e}x{d} {dtype}"
+    if impl == "floor":
+        return run_floor(benchmark, group, X)
+    if impl == "gradkern":
+        obj = (Logistic if name == "logistic" else LeastSquares)(X, y)
+        out = np.empty(d)
+        f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=out)
+    else:
+        # idiomatic numpy keeps float32 data in float32 (no upcast copy of X)
+        fn = np_logistic if name == "logistic" else np_least_squares
+        f, g = bench_case(benchmark, group, impl, fn, X, y.astype(dtype), w.astype(dtype))
+    ref = (np_logistic if name == "logistic" else np_least_squares)(
+        X.astype(np.float64), y, w)
+    tol = 1e-10 if dtype == "float64" else 1e-4
+    assert abs(f - ref[0]) <= tol * max(1.0, abs(ref[0]))
+    np.testing.assert_allclose(g, ref[1], rtol=tol, atol=tol * np.max(np.abs(ref[1])))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("nd", SOFTMAX, ids=lambda nd: f"{nd[0]:.0e}x{nd[1]}")
+@pytest.mark.parametrize("impl", IMPLS)
+def test_softmax_value_and_grad(benchmark, impl, nd, dtype):
+    n, d = nd
+    K = 10
+    X, _, _ = dense_data(n, d, dtype)
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, K, n)
+    w = rng.standard_normal(d * K) / np.sqrt(d)
+    group = f"objectives softmax{K} value_and_grad {n:.0e}x{d} {dtype}"
+    if impl == "floor":
+        return run_floor(benchmark, group, X)
+    if impl == "gradkern":
+        obj = SoftmaxCrossEntropy(X, y, n_classes=K)
+        f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=np.empty(d * K))
+    else:
+        f, g = bench_case(benchmark, group, impl, np_softmax, X, y,
+                          w.reshape(d, K).astype(dtype))
+    ref = np_softmax(X.astype(np.float64), y, w.reshape(d, K))
+    tol = 1e-10 if dtype == "float64" else 1e-4
+    assert abs(f - ref[0]) <= tol * max(1.0, abs(ref[0]))
+    np.testing.assert_allclose(g, ref[1], rtol=tol, atol=tol * np.max(np.abs(ref[1])))
+
+
+# ------------------------------------------------------------------ sparse
+
+@pytest.mark.parametrize("nd", SPARSE, ids=lambda nd: f"{nd[0]:.0e}x{nd[1]:.0e}")
+@pytest.mark.parametrize("impl", ["gradkern", "scipy", "floor"])
+def test_sparse_logistic_value_and_grad(benchmark, impl, nd):
+    n, d = nd
+    X, y, w = sparse_data(n, d)
+    group = f"objectives logistic value_and_grad CSR {n:.0e}x{d:.0e} 0.1% float64"
+    if impl == "floor":
+        # the kernel reads data and (intp) column indices once
+        return run_floor(benchmark, group, X.data, X.indices.astype(np.intp))
+    if impl == "gradkern":
+        obj = Logistic(X, y)
+        f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=np.empty(d))
+    else:
+        f, g = bench_case(benchmark, group, impl, np_logistic, X, y, w)
+    ref = np_logistic(X, y, w)
+    assert abs(f - ref[0]) <= 1e-10 * max(1.0, abs(ref[0]))
+    np.testing.assert_allclose(g, ref[1], rtol=1e-10, atol=1e-10 * np.max(np.abs(ref[1])))

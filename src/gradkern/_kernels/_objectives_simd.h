@@ -1,0 +1,384 @@
+/* SIMD-friendly building blocks of gradkern's objective kernels (_objectives.pyx).
+ *
+ * - gk_exp_neg / gk_log1p_01: exp(x) for x <= 0 and log1p(e) for 0 <= e <= 1,
+ *   written branch-free (range reduction + polynomial, bit tricks for 2^k) so the
+ *   compiler vectorizes loops over them; accurate to a few ulp.
+ * - gk_loss_block: per-sample loss and d loss / d z for a block of margins,
+ *   a loop the compiler vectorizes (libm's exp/log1p are scalar calls).
+ * - gk_lin_rows_c_{f64,f32}: the fused row loop over dense C-ordered X: margins of
+ *   a block of rows, the loss stage, then the gradient pass while the rows are
+ *   still in L1.
+ *
+ * On x86-64 Linux with GCC the hot functions are built twice (target_clones:
+ * AVX2 and baseline x86-64) and the loader picks the one the CPU supports, so
+ * the wheel still runs on any x86-64. The AVX2 clone uses no FMA, and every sum
+ * has a fixed order (4 interleaved partial sums), so both clones give bitwise
+ * identical results.
+ */
+#ifndef GK_OBJECTIVES_SIMD_H
+#define GK_OBJECTIVES_SIMD_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <stddef.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(GK_NO_TARGET_CLONES) && !defined(__OPTIMIZE_SIZE__) && defined(__OPTIMIZE__)
+#define GK_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define GK_CLONES
+#endif
+
+/* FP exceptions are never inspected here; telling GCC so lets it if-convert
+   (and vectorize) the branch-free selects of the loss loops. NaN/inf semantics
+   are unchanged (this is not -ffast-math). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define GK_NOTRAP
+#else
+#define GK_NOTRAP
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GK_RESTRICT __restrict__
+#else
+#define GK_RESTRICT
+#endif
+
+#define GK_LOSS_SQUARED 0
+#define GK_LOSS_LOGISTIC 1
+#define GK_LOSS_HUBER 2
+#define GK_BLOCK 64
+
+typedef ptrdiff_t gk_intp;
+
+/* exp(x) for x <= 0; flushed to 0 below -708 (where exp(x) < 3.4e-308). */
+static inline double gk_exp_neg(double x)
+{
+    const double shifter = 6755399441055744.0;          /* 1.5 * 2^52 */
+    const double log2e = 1.4426950408889634;
+    const double ln2_hi = 6.93147180369123816490e-01;   /* fdlibm split of ln 2 */
+    const double ln2_lo = 1.90821492927058770002e-10;
+    double xc = x < -708.0 ? -708.0 : x;
+    double kd = xc * log2e + shifter;                   /* round(x / ln 2) in the low bits */
+    uint64_t kbits, sbits;
+    double scale, r, p;
+    memcpy(&kbits, &kd, sizeof kd);
+    kd -= shifter;
+    r = (xc - kd * ln2_hi) - kd * ln2_lo;               /* |r| <= ln2 / 2 */
+    /* Taylor series of exp(r) to degree 13 (truncation < 2e-17 relative) */
+    p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    sbits = (kbits + 1023u) << 52;                      /* 2^k, k in [-1022, 0] */
+    memcpy(&scale, &sbits, sizeof scale);
+    p = p * scale;
+    return x < -708.0 ? 0.0 : p;
+}
+
+/* log1p(e) for 0 <= e <= 1, via 2 atanh(s) with s = e / (2 + e), or
+   ln 2 + 2 atanh((e - 1) / (e + 3)) above sqrt(2) - 1: |s| <= 0.1716. */
+static inline double gk_log1p_01(double e)
+{
+    const double ln2 = 0.69314718055994530942;
+    int hi = e > 0.41421356237309503;
+    /* every operand computed unconditionally, then selected: if-convertible */
+    double em1 = e - 1.0, ep3 = e + 3.0, ep2 = e + 2.0;
+    double num = hi ? em1 : e, den = hi ? ep3 : ep2;
+    double s = num / den;
+    double s2 = s * s, p;
+    p = 1.0 / 19.0;
+    p = p * s2 + 1.0 / 17.0;
+    p = p * s2 + 1.0 / 15.0;
+    p = p * s2 + 1.0 / 13.0;
+    p = p * s2 + 1.0 / 11.0;
+    p = p * s2 + 1.0 / 9.0;
+    p = p * s2 + 1.0 / 7.0;
+    p = p * s2 + 1.0 / 5.0;
+    p = p * s2 + 1.0 / 3.0;
+    p = (p * s2) * s;
+    double add = hi ? ln2 : 0.0;
+    return add + (2.0 * s + 2.0 * p);
+}
+
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GK_HAVE_VEC 1
+/* Four lanes with GCC/Clang vector extensions: explicit SIMD whatever the
+   auto-vectorizer decides (2 SSE2 registers in the baseline clone, one AVX2
+   register in the AVX2 clone). Same operations in the same order as the
+   scalar gk_exp_neg / gk_log1p_01, so lanes and scalar tails agree bitwise. */
+typedef double gk_v4d __attribute__((vector_size(32), aligned(8)));
+typedef long long gk_v4i __attribute__((vector_size(32), aligned(8)));
+#define GK_SPLAT(c) ((gk_v4d){(c), (c), (c), (c)})
+#define GK_SPLATI(c) ((gk_v4i){(c), (c), (c), (c)})
+
+static inline gk_v4d gk_v_sel(gk_v4i m, gk_v4d a, gk_v4d b)
+{
+    return (gk_v4d)((m & (gk_v4i)a) | (~m & (gk_v4i)b));
+}
+
+static inline gk_v4d gk_v_exp_neg(gk_v4d x)
+{
+    gk_v4i under = x < GK_SPLAT(-708.0);
+    gk_v4d xc = gk_v_sel(under, GK_SPLAT(-708.0), x);
+    gk_v4d kd = xc * GK_SPLAT(1.4426950408889634) + GK_SPLAT(6755399441055744.0);
+    gk_v4i kbits = (gk_v4i)kd;
+    gk_v4d r, p;
+    kd = kd - GK_SPLAT(6755399441055744.0);
+    r = (xc - kd * GK_SPLAT(6.93147180369123816490e-01)) - kd * GK_SPLAT(1.90821492927058770002e-10);
+    p = GK_SPLAT(1.0 / 6227020800.0);
+    p = p * r + GK_SPLAT(1.0 / 479001600.0);
+    p = p * r + GK_SPLAT(1.0 / 39916800.0);
+    p = p * r + GK_SPLAT(1.0 / 3628800.0);
+    p = p * r + GK_SPLAT(1.0 / 362880.0);
+    p = p * r + GK_SPLAT(1.0 / 40320.0);
+    p = p * r + GK_SPLAT(1.0 / 5040.0);
+    p = p * r + GK_SPLAT(1.0 / 720.0);
+    p = p * r + GK_SPLAT(1.0 / 120.0);
+    p = p * r + GK_SPLAT(1.0 / 24.0);
+    p = p * r + GK_SPLAT(1.0 / 6.0);
+    p = p * r + GK_SPLAT(0.5);
+    p = p * r + GK_SPLAT(1.0);
+    p = p * r + GK_SPLAT(1.0);
+    p = p * (gk_v4d)((kbits + GK_SPLATI(1023)) << 52);
+    return gk_v_sel(under, GK_SPLAT(0.0), p);
+}
+
+static inline gk_v4d gk_v_log1p_01(gk_v4d e)
+{
+    gk_v4i hi = e > GK_SPLAT(0.41421356237309503);
+    gk_v4d num = gk_v_sel(hi, e - GK_SPLAT(1.0), e);
+    gk_v4d den = gk_v_sel(hi, e + GK_SPLAT(3.0), e + GK_SPLAT(2.0));
+    gk_v4d s = num / den, s2 = s * s, p;
+    p = GK_SPLAT(1.0 / 19.0);
+    p = p * s2 + GK_SPLAT(1.0 / 17.0);
+    p = p * s2 + GK_SPLAT(1.0 / 15.0);
+    p = p * s2 + GK_SPLAT(1.0 / 13.0);
+    p = p * s2 + GK_SPLAT(1.0 / 11.0);
+    p = p * s2 + GK_SPLAT(1.0 / 9.0);
+    p = p * s2 + GK_SPLAT(1.0 / 7.0);
+    p = p * s2 + GK_SPLAT(1.0 / 5.0);
+    p = p * s2 + GK_SPLAT(1.0 / 3.0);
+    p = (p * s2) * s;
+    return gk_v_sel(hi, GK_SPLAT(0.69314718055994530942), GK_SPLAT(0.0)) +
+           (GK_SPLAT(2.0) * s + GK_SPLAT(2.0) * p);
+}
+#else
+#define GK_HAVE_VEC 0
+#endif
+
+/* logistic loss (times s) and s * (sigmoid(z) - y) of one sample: the scalar
+   twin of the vector lanes below */
+static inline double gk_logistic_one(double zt, double yt, double st, double *dzt)
+{
+    double nz, e, small, lp, hv, sg, nsmall;
+    uint64_t zbits;
+    int pos;
+    memcpy(&zbits, &zt, sizeof zt);
+    pos = (zbits >> 63) == 0;                           /* z >= +0 */
+    zbits |= (uint64_t)1 << 63;
+    memcpy(&nz, &zbits, sizeof nz);                     /* -|z| */
+    e = gk_exp_neg(nz);
+    small = e / (1.0 + e);                              /* min(p, 1 - p) */
+    lp = gk_log1p_01(e);
+    nsmall = -small;
+    hv = pos ? 1.0 : 0.0;
+    sg = pos ? nsmall : small;
+    *dzt = st * ((hv - yt) + sg);                       /* sigmoid(z) - y */
+    return st * ((hv * zt - yt * zt) + lp);             /* max(z, 0) - y z + log1p(e) */
+}
+
+/* Losses of n <= GK_BLOCK samples: margins z, targets y, weights s (IN);
+   dz[t] = s_t * d loss / d z (OUT). Returns sum_t s_t loss_t (4 interleaved
+   partial sums: a fixed order). The element loops carry no reduction, so they
+   vectorize. */
+GK_CLONES GK_NOTRAP
+static double gk_loss_block(int kind, gk_intp n, const double *GK_RESTRICT z,
+                            const double *GK_RESTRICT y, const double *GK_RESTRICT s,
+                            double delta, double *GK_RESTRICT dz)
+{
+    double lb[GK_BLOCK + 3];
+    double L0 = 0.0, L1 = 0.0, L2 = 0.0, L3 = 0.0;
+    gk_intp t;
+    if (kind == GK_LOSS_LOGISTIC) {
+        t = 0;
+#if GK_HAVE_VEC
+        for (; t + 4 <= n; t += 4) {
+            gk_v4d zt, yt, st, e, small, lp, hv, sg, loss, d;
+            gk_v4i zb, pos;
+            memcpy(&zt, z + t, sizeof zt);
+            memcpy(&yt, y + t, sizeof yt);
+            memcpy(&st, s + t, sizeof st);
+            zb = (gk_v4i)zt;
+            pos = zb >= GK_SPLATI(0);
+            e = gk_v_exp_neg((gk_v4d)(zb | GK_SPLATI((long long)(1ULL << 63))));
+            small = e / (GK_SPLAT(1.0) + e);
+            lp = gk_v_log1p_01(e);
+            hv = gk_v_sel(pos, GK_SPLAT(1.0), GK_SPLAT(0.0));
+            sg = gk_v_sel(pos, -small, small);
+            loss = st * ((hv * zt - yt * zt) + lp);
+            d = st * ((hv - yt) + sg);
+            memcpy(lb + t, &loss, sizeof loss);
+            memcpy(dz + t, &d, sizeof d);
+        }
+#endif
+        for (; t < n; t++)
+            lb[t] = gk_logistic_one(z[t], y[t], s[t], dz + t);
+    } else if (kind == GK_LOSS_HUBER) {
+        for (t = 0; t < n; t++) {
+            double r = z[t] - y[t], a = fabs(r);
+            double m = a <= delta ? a : delta;          /* |r| clipped at delta */
+            double loss = m * (a - 0.5 * m);            /* 0.5 r^2 or delta (|r| - delta / 2) */
+            double d = copysign(m, r);
+            lb[t] = s[t] * loss;
+            dz[t] = s[t] * d;
+        }
+    } else {
+        for (t = 0; t < n; t++) {
+            double r = z[t] - y[t];
+            lb[t] = s[t] * (0.5 * r * r);
+            dz[t] = s[t] * r;
+        }
+    }
+    lb[n] = lb[n + 1] = lb[n + 2] = 0.0;
+    for (t = 0; t < n; t += 4) {
+        L0 += lb[t];
+        L1 += lb[t + 1];
+        L2 += lb[t + 2];
+        L3 += lb[t + 3];
+    }
+    return (L0 + L1) + (L2 + L3);
+}
+
+/* Softmax cross-entropy of one sample: scores z[0:K] (IN), class label;
+   dz[0:K] = softmax(z) - onehot(label) (OUT); returns logsumexp(z) - z[label].
+   exp runs 4 lanes at a time (the scalar tail does the same operations). */
+GK_CLONES
+static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_intp K,
+                               double *GK_RESTRICT dz)
+{
+    double m = z[0], s = 0.0, inv;
+    gk_intp c = 0;
+    for (c = 1; c < K; c++)
+        m = z[c] > m ? z[c] : m;
+    c = 0;
+#if GK_HAVE_VEC
+    for (; c + 4 <= K; c += 4) {
+        gk_v4d v;
+        memcpy(&v, z + c, sizeof v);
+        v = gk_v_exp_neg(v - GK_SPLAT(m));
+        memcpy(dz + c, &v, sizeof v);
+    }
+#endif
+    for (; c < K; c++)
+        dz[c] = gk_exp_neg(z[c] - m);
+    for (c = 0; c < K; c++)
+        s += dz[c];
+    inv = 1.0 / s;
+    for (c = 0; c < K; c++)
+        dz[c] *= inv;
+    dz[label] -= 1.0;
+    return m + log(s) - z[label];
+}
+
+/* y[0:n] += a * x[0:n] with x and y not overlapping (so it vectorizes). */
+static inline void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
+                              double *GK_RESTRICT y)
+{
+    gk_intp j;
+    for (j = 0; j < n; j++)
+        y[j] += a * x[j];
+}
+
+/* x . w with 4 interleaved partial sums (fixed order, no serial add chain). */
+#define GK_DOT4(XT)                                                              \
+    static inline double gk_dot4_##XT(const XT *GK_RESTRICT x,                    \
+                                      const double *GK_RESTRICT w, gk_intp d)     \
+    {                                                                            \
+        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                           \
+        gk_intp j, d4 = d - d % 4;                                               \
+        for (j = 0; j < d4; j += 4) {                                            \
+            s0 += (double)x[j] * w[j];                                           \
+            s1 += (double)x[j + 1] * w[j + 1];                                   \
+            s2 += (double)x[j + 2] * w[j + 2];                                   \
+            s3 += (double)x[j + 3] * w[j + 3];                                   \
+        }                                                                        \
+        for (j = d4; j < d; j++)                                                 \
+            s0 += (double)x[j] * w[j];                                           \
+        return (s0 + s1) + (s2 + s3);                                            \
+    }
+GK_DOT4(double)
+GK_DOT4(float)
+
+#if GK_HAVE_VEC
+typedef float gk_v4f __attribute__((vector_size(16), aligned(4)));
+
+static inline gk_v4d gk_vload_double(const double *p)
+{
+    gk_v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline gk_v4d gk_vload_float(const float *p)
+{
+    gk_v4f v;
+    memcpy(&v, p, sizeof v);
+    return __builtin_convertvector(v, gk_v4d);
+}
+
+/* z[r] = x_r . w + b for the 4 rows x[0:4]: lane l of row r's accumulator holds
+   the partial sum s_l of gk_dot4 (the tail goes to s0), then (s0 + s1) + (s2 + s3):
+   bitwise what gk_dot4 gives, with 4 independent add chains instead of one. */
+#define GK_DOT4ROWS(XT)                                                          \
+    static inline void gk_dot4rows_##XT(const XT *const *x, const double *w,      \
+                                        gk_intp d, double b, double *z)          \
+    {                                                                            \
+        gk_v4d a0 = GK_SPLAT(0.0), a1 = a0, a2 = a0, a3 = a0, wv;                \
+        gk_intp j, d4 = d - d % 4;                                               \
+        int r;                                                                   \
+        for (j = 0; j < d4; j += 4) {                                            \
+            wv = gk_vload_double(w + j);                                         \
+            a0 += gk_vload_##XT(x[0] + j) * wv;                                  \
+            a1 += gk_vload_##XT(x[1] + j) * wv;                                  \
+            a2 += gk_vload_##XT(x[2] + j) * wv;                                  \
+            a3 += gk_vload_##XT(x[3] + j) * wv;                                  \
+        }                                                                        \
+        {                                                                        \
+            gk_v4d acc[4] = {a0, a1, a2, a3};                                    \
+            for (r = 0; r < 4; r++) {                                            \
+                double s0 = acc[r][0];                                           \
+                for (j = d4; j < d; j++)                                         \
+                    s0 += (double)x[r][j] * w[j];                                \
+                z[r] = ((s0 + acc[r][1]) + (acc[r][2] + acc[r][3])) + b;         \
+            }                                                                    \
+        }                                                                        \
+    }
+GK_DOT4ROWS(double)
+GK_DOT4ROWS(float)
+#endif
+
+#define GK_XT double
+#define GK_SFX f64
+#include "_objectives_rows.h"
+#undef GK_XT
+#undef GK_SFX
+#define GK_XT float
+#define GK_SFX f32
+#include "_objectives_rows.h"
+#undef GK_XT
+#undef GK_SFX
+
+#endif
