@@ -367,9 +367,11 @@ def minimize(fun, x0, args=(), method="adam", jac=None, bounds=None, callback=No
         (``'constant'``, default; ``'linear'``: ``lr * (1 - t / maxiter)`` at
         step ``t = 0, 1, ...``; ``'cosine'``: ``lr * (1 + cos(pi t / maxiter)) / 2``;
         or a callable ``t -> lr``), or for ``'gd'``:
-        ``lr`` (first trial step, 1.0), ``c1`` (Armijo constant, 1e-4),
-        ``shrink`` (0.5), ``grow`` (2.0: next first trial step after an
-        accepted one), ``max_backtracks`` (60). When ``fun`` is a
+        ``lr`` (first trial step of the first iteration, 1.0; later ones are
+        Barzilai-Borwein steps ``s.s / s.y``, kept within a factor 1000 of
+        the previous step), ``c1`` (Armijo constant, 1e-4), ``shrink`` (0.5),
+        ``grow`` (2.0: next first trial step when ``s.y <= 0``),
+        ``max_backtracks`` (60). When ``fun`` is a
         :mod:`gradkern.objectives` instance also ``batch_size``, ``shuffle``
         (default True), ``seed`` and ``epochs`` (sets ``maxiter`` to
         ``epochs * ceil(n_samples / batch_size)``): each iteration then uses a
@@ -769,8 +771,11 @@ def _run_optimizer(ev, x, opt, box, callback, cb_form, maxiter, gtol, ftol, xtol
 def _run_gd(ev, x, box, callback, cb_form, maxiter, gtol, ftol, xtol, lr, c1, shrink, grow,
             max_bt):
     """Projected gradient descent; step t backtracked until Armijo's condition
-    f(x_t) <= f(x) + c1 * g.(x_t - x) holds, with x_t = P(x - t g)."""
+    f(x_t) <= f(x) + c1 * g.(x_t - x) holds, with x_t = P(x - t g). The first
+    trial step is the Barzilai-Borwein step of the last accepted move (monotone
+    line search: f decreases at every iteration)."""
     isfinite = math.isfinite
+    bb_step = _k.bb_step
     bounded = box is not None
     lb, ub = box if bounded else (x, x)  # unused when not bounded
     f, g = ev.fg(x)
@@ -808,9 +813,12 @@ def _run_gd(ev, x, box, callback, cb_form, maxiter, gtol, ftol, xtol, lr, c1, sh
             # x (the previous iterate) is the last point with a finite f and g
             return dict(x=x, fun=f, jac=g, nit=nit, status=_STATUS_NAN,
                         message=_nonfinite_message(f_new, nit))
+        # next first trial step: Barzilai-Borwein s.s / s.y when the curvature is
+        # positive, else grow the accepted step
+        t_bb = bb_step(x_new, x, g_new, g)
+        t = min(max(t_bb, 1e-3 * t), 1e3 * t) if t_bb > 0.0 else t * grow
         x, x_new = x_new, x
         f_prev, f, g, gn = f, f_new, g_new, gn_new
-        t = t * grow
         if cb_form is not None and _call_callback(callback, cb_form, x, f, g, nit):
             status, message = _STATUS_CALLBACK, _MSG["callback"]
             break

@@ -416,3 +416,87 @@ def test_minibatch_adam_fits_logistic_like_lbfgsb():
     assert abs(acc - acc_ref) <= 2e-3, (acc, acc_ref)
     # and far from the start: the test can fail
     assert obj.value(np.zeros(20)) - f_ref > 0.1
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_finite = st.floats(-5.0, 5.0, allow_nan=False)
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), n=st.integers(1, 6), entry=st.sampled_from(ENTRIES),
+       bounds_form=st.sampled_from(["pairs", "Bounds"]))
+def test_separable_quadratic_in_a_box_is_the_clipped_minimum(data, n, entry, bounds_form):
+    """f = sum w_i (x_i - c_i)^2 in a box: the minimizer is clip(c, lb, ub); every
+    iterate a callback sees is inside the box."""
+    c = data.draw(hnp.arrays(np.float64, n, elements=_finite))
+    w = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0.1, 10.0)))
+    lo = data.draw(hnp.arrays(np.float64, n, elements=_finite))
+    width = data.draw(hnp.arrays(np.float64, n, elements=st.floats(0.0, 4.0)))
+    open_lo = data.draw(hnp.arrays(np.bool_, n))
+    hi = lo + width
+    x0 = data.draw(hnp.arrays(np.float64, n, elements=_finite))
+    lb = np.where(open_lo, -np.inf, lo)
+    if bounds_form == "pairs":
+        bounds = [(None if ol else a, b) for ol, a, b in zip(open_lo, lo, hi)]
+    else:
+        bounds = so.Bounds(lb, hi)
+    inside = []
+
+    def cb(xk):
+        inside.append(bool(np.all(xk >= lb) and np.all(xk <= hi)))
+
+    res = run(entry, lambda x: float(np.sum(w * (x - c) ** 2)), x0, "gd",
+              jac=lambda x: 2 * w * (x - c), bounds=bounds, callback=cb,
+              options=dict(gtol=1e-10, maxiter=5000))
+    # 0: converged; 2: f stopped decreasing in floating point before |pg| <= 1e-10
+    # (f ~ 1e-2 and a step worth ~1e-19: scipy's BFGS says "precision loss" there too)
+    assert res.status in (0, 2), res.message
+    xstar = np.clip(c, lb, hi)
+    fstar = float(np.sum(w * (xstar - c) ** 2))
+    # a backtracking test on f resolves w * dx^2 down to ~eps * f: dx ~ sqrt(eps f / w)
+    atol = 1e-9 + 8 * np.sqrt(n * np.finfo(float).eps * (1 + fstar) / w.min())
+    np.testing.assert_allclose(res.x, xstar, rtol=0, atol=atol)
+    # the same resolution in f: w dx^2 <= 16 eps (1 + f*) per variable
+    assert res.fun - fstar <= 16 * n * np.finfo(float).eps * (1 + fstar)
+    assert all(inside) and len(inside) == res.nit
+    assert np.all(res.x >= lb) and np.all(res.x <= hi)
+
+
+@settings(max_examples=20, deadline=None)
+@given(method=st.sampled_from(OPTIM_METHODS), n_bad=st.integers(1, 30),
+       bad=st.sampled_from([math.nan, math.inf, -math.inf]), where=st.sampled_from(["f", "g"]))
+def test_nonfinite_stops_with_the_last_finite_point(method, n_bad, bad, where):
+    """Whenever f or g turns non-finite, status 3 and the best finite point so far."""
+    calls = []
+
+    def fg(x):
+        calls.append(x.copy())
+        f, g = quad_f(x), quad_g(x)
+        if len(calls) > n_bad:
+            if where == "f":
+                f = bad
+            else:
+                g = g.copy()
+                g[-1] = bad
+        return f, g
+
+    res = minimize(fg, np.zeros(3), method=method, jac=True,
+                   options=dict(lr=1e-3, maxiter=100, gtol=0))
+    assert res.status == 3 and not res.success and "NaN" in res.message
+    assert res.nfev == res.njev == len(calls) == n_bad + 1 and res.nit == n_bad
+    finite_fs = [quad_f(x) for x in calls[:n_bad]]
+    assert res.fun == min(finite_fs) and np.all(np.isfinite(res.jac))
+    assert any(np.array_equal(res.x, x) for x in calls[:n_bad])
+
+
+def test_n_threads_hyperparameter_gives_the_same_iterates():
+    x0 = np.linspace(-1, 1, 3000)
+    f = lambda x: float(np.sum(x ** 2))  # noqa: E731
+    g = lambda x: 2 * x  # noqa: E731
+    a = minimize(f, x0, method="adam", jac=g, options=dict(lr=0.01, maxiter=30, n_threads=1))
+    b = minimize(f, x0, method="adam", jac=g, options=dict(lr=0.01, maxiter=30, n_threads=2))
+    np.testing.assert_array_equal(a.x, b.x)

@@ -19,3 +19,6 @@ cdef float64_t gk_max_abs_diff(const float64_t *a, const float64_t *b, intp_t n)
 cdef float64_t gk_gd_trial(float64_t *x_out, const float64_t *x, const float64_t *g,
                            float64_t t, const float64_t *lb, const float64_t *ub,
                            bint bounded, intp_t n) noexcept nogil
+# Barzilai-Borwein step s.s / s.y with s = x_new - x, y = g_new - g; -1.0 when s.y <= 0.
+cdef float64_t gk_bb_step(const float64_t *x_new, const float64_t *x,
+                          const float64_t *g_new, const float64_t *g, intp_t n) noexcept nogil

@@ -82,6 +82,19 @@ cdef float64_t gk_gd_trial(float64_t *x_out, const float64_t *x, const float64_t
     return s
 
 
+cdef float64_t gk_bb_step(const float64_t *x_new, const float64_t *x,
+                          const float64_t *g_new, const float64_t *g, intp_t n) noexcept nogil:
+    cdef intp_t i
+    cdef float64_t s, ss = 0.0, sy = 0.0
+    for i in range(n):
+        s = x_new[i] - x[i]
+        ss += s * s
+        sy += s * (g_new[i] - g[i])
+    if sy > 0.0 and isfinite(ss):
+        return ss / sy
+    return -1.0
+
+
 # ---- Python entries (trust their arguments; see module docstring) ----------
 
 cdef inline float64_t *_p(cnp.ndarray a) noexcept:
@@ -162,3 +175,9 @@ def as_grad(object g, intp_t n):
     if cnp.PyArray_DIM(a, 0) != n:
         return None
     return a
+
+
+def bb_step(cnp.ndarray x_new, cnp.ndarray x, cnp.ndarray g_new, cnp.ndarray g):
+    """Barzilai-Borwein step s.s / s.y (s = x_new - x, y = g_new - g), or -1.0
+    when the curvature s.y is not positive."""
+    return gk_bb_step(_p(x_new), _p(x), _p(g_new), _p(g), cnp.PyArray_DIM(x, 0))
