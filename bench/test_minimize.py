@@ -148,8 +148,8 @@ ADAM_LR = {"rosenbrock": 0.02, "freudenstein_roth": 0.05, "powell_badly_scaled":
 # rounds: the whole file must stay within ~3 minutes); tests/test_minimize*.py cover the rest
 CONV_PROBLEMS = (["rosenbrock", "beale", "helical_valley"] if QUICK else
                  ["rosenbrock", "freudenstein_roth", "beale", "jennrich_sampson",
-                  "helical_valley", "bard", "gaussian", "box3d", "wood", "kowalik_osborne",
-                  "brown_dennis", "penalty1", "variably_dimensioned",
+                  "helical_valley", "bard", "gaussian", "wood", "kowalik_osborne",
+                  "brown_dennis", "variably_dimensioned",
                   "trigonometric", "discrete_boundary", "broyden_tridiagonal",
                   "linear_full_rank"])
 CONV_MAXITER = 5000
