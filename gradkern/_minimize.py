@@ -243,7 +243,11 @@ class _Evaluator:
         self.n = n
         self.objective = obj
         self.fun, self.jac, self.args = obj, None, ()
-        self.fg, self.f, self.g = self._fg_obj, self._f_obj, self._g_obj
+        # the fused value_and_grad reads the data once, like value alone: 'gd' trial
+        # points get their gradient with their value (counted in njev), and the
+        # accepted one needs no second pass
+        self._last_g = None
+        self.fg, self.f, self.g = self._fg_obj, self._f_obj_joint, self._g_joint
         return self
 
     def _grad(self, g):
@@ -309,13 +313,9 @@ class _Evaluator:
             f, g = self.objective.value_and_grad(x, rows=rows)
         return _scalar(f), self._grad(g)
 
-    def _f_obj(self, x):
-        self.nfev += 1
-        return _scalar(self.objective.value(x))
-
-    def _g_obj(self, x, f):
-        self.njev += 1
-        return self._grad(self.objective.grad(x))
+    def _f_obj_joint(self, x):
+        f, self._last_g = self._fg_obj(x)
+        return f
 
 
 # --------------------------------------------------------------------------- driver
