@@ -228,7 +228,7 @@ IMPLS = ["gradkern", "numpy", "torch", "floor"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("n", sizes([10**3, 10**5, 10**6, 10**7], quick=[10**3, 10**5]))
+@pytest.mark.parametrize("n", sizes([10**3, 10**5, 10**6, 10**7], quick=[10**3]))
 @pytest.mark.parametrize("impl", IMPLS)
 def test_adam_step(benchmark, impl, n, dtype):
     """The issue's targets: Adam at every size, float32 and float64."""
@@ -241,11 +241,12 @@ OTHERS = [name for name in CASES if name != "Adam"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("n", sizes([10**3, 10**6], quick=[10**3]))
+@pytest.mark.parametrize("n", sizes([10**3, 10**5, 10**6], quick=[10**3]))
 @pytest.mark.parametrize("name", OTHERS)
 @pytest.mark.parametrize("impl", IMPLS)
 def test_other_steps(benchmark, impl, name, n, dtype):
-    """Every other rule, small (call overhead) and large (memory traffic)."""
+    """Every other rule, small (call overhead) to large (memory traffic); n=1e7 is
+    measured for Adam only, to keep the suite within its time budget."""
     hp, rw = CASES[name]
     params, grads = _setup(name, n, dtype)
     _run(benchmark, f"optim {name} n={n:.0e} {dtype}", impl, name, hp, params, grads, rw)

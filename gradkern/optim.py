@@ -132,10 +132,12 @@ def _check_params(params):
 class Optimizer:
     """Base class of the fused optimizers (not used directly).
 
-    Subclasses declare ``_hyper`` (hyperparameter names, in signature order),
-    ``_slots`` (the kernel's state buffers, in kernel order) and which of them
-    are created on demand (``_optional``); hyperparameters are plain attributes,
-    validated on assignment, so they can change between steps.
+    Subclasses declare ``_rule`` (the kernel's update rule), ``_hyper``
+    (hyperparameter names, in signature order), ``_slots`` (the kernel's state
+    buffers, in kernel order) and which of them are created on demand
+    (``_optional``). Hyperparameters are plain attributes, validated on
+    assignment and pushed to the kernel's ParamGroup (which also keeps the step
+    counter), so they can change between steps and ``step`` is one C call.
     """
     _hyper = ()
     _slots = ()
@@ -144,14 +146,13 @@ class Optimizer:
 
     def __init__(self, params, n_threads=1, **hyper):
         object.__setattr__(self, "_ready", False)
+        object.__setattr__(self, "_group", None)
         self._params = _check_params(params)
         self.n_threads = n_threads
         for name in self._hyper:
             setattr(self, name, hyper[name])
         self._check_combination()
-        self._step = 0
         self._buffers = {}
-        self._extra_init()
         self._sync_buffers()
         object.__setattr__(self, "_ready", True)
 
@@ -159,14 +160,21 @@ class Optimizer:
     def __setattr__(self, name, value):
         if name in self._hyper:
             value = _CHECKS[name](name, value)
+            old = self.__dict__.get(name)
             object.__setattr__(self, name, value)
             if self._ready:
-                self._check_combination()
+                try:
+                    self._check_combination()
+                except Exception:
+                    object.__setattr__(self, name, old)   # a failed set changes nothing
+                    raise
                 self._sync_buffers()
         elif name == "n_threads":
-            nt = effective_n_threads(value)
+            nt = int(effective_n_threads(value))
             object.__setattr__(self, "n_threads", value)
-            object.__setattr__(self, "_nt", int(nt))
+            object.__setattr__(self, "_nt", nt)
+            if self._group is not None:
+                self._group.n_threads = nt
         else:
             object.__setattr__(self, name, value)
 
@@ -178,12 +186,50 @@ class Optimizer:
     @property
     def step_count(self):
         """Number of steps taken so far."""
-        return self._step
+        return self._group.nstep
+
+    # the counters live in the kernel's ParamGroup (advanced there by each step)
+    @property
+    def _step(self):
+        return self._group.nstep
+
+    @_step.setter
+    def _step(self, value):
+        self._group.nstep = value
+
+    def _kernel_hyper(self):
+        """Keyword arguments of ParamGroup.set_hyper for the current hyperparameters."""
+        kw = {"decoupled": self._decoupled} if hasattr(self, "_decoupled") else {}
+        for name in self._hyper:
+            value = getattr(self, name)
+            if name == "betas":
+                kw["beta1"], kw["beta2"] = value
+            elif name == "decoupled_weight_decay":
+                kw["decoupled"] = value
+            elif name != "initial_accumulator_value":
+                kw[name] = value
+        return kw
+
+    def step(self, grads):
+        """One update of every param from ``grads`` (one array per param, or one
+        array when there is one param), in place, in one C call.
+
+        Parameters
+        ----------
+        grads : ndarray or list of ndarray
+            Same dtype and shape as the matching param. A failed call (bad
+            ``grads``) raises and changes nothing.
+        """
+        bad = self._group.step(grads)
+        if bad >= 0:
+            # the fast check refused something: raise the precise error, or retry
+            # once with contiguous copies of non-contiguous grads
+            bad = self._group.step(self._grads_or_raise(grads, bad))
+            if bad >= 0:
+                raise RuntimeError(f"params[{bad}] was modified (resized or replaced) "
+                                   "after the optimizer was created")
 
     def _check_combination(self):
-        pass
-
-    def _extra_init(self):
         pass
 
     def _active_slots(self):
@@ -191,14 +237,21 @@ class Optimizer:
                 if s not in self._optional or self._optional[s](self)]
 
     def _sync_buffers(self):
-        """Create missing buffers in use and rebuild the kernel's pointer cache."""
+        """Create missing buffers in use, refresh the kernel's pointer cache and
+        push the hyperparameters to it."""
         for slot in self._active_slots():
             if slot not in self._buffers:
                 fill = getattr(self, self._fill[slot]) if slot in self._fill else 0.0
                 self._buffers[slot] = [np.full_like(p, fill) for p in self._params]
         states = [[self._buffers[s][k] if s in self._buffers else None for s in self._slots]
                   for k in range(len(self._params))]
-        self._group = _k.ParamGroup(self._params, states, len(self._slots))
+        if self._group is None:
+            group = _k.ParamGroup(self._params, states, len(self._slots))
+            group.n_threads = self._nt
+            object.__setattr__(self, "_group", group)
+        else:
+            self._group.set_states(states)
+        self._group.set_hyper(self._rule, **self._kernel_hyper())
 
     # -- grads ------------------------------------------------------------
     def _grads_or_raise(self, grads, bad):
@@ -383,6 +436,7 @@ class SGD(Optimizer):
     >>> w
     array([ 0.9, -1.1])
     """
+    _rule = _k.RULE_SGD
     _hyper = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
     _slots = ("momentum_buffer",)
     _optional = {"momentum_buffer": lambda self: self.momentum != 0}
@@ -396,26 +450,12 @@ class SGD(Optimizer):
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
-    def _extra_init(self):
-        self._buf_ready = False
-
     def _slot_saved(self, slot):
-        return self._buf_ready
+        return self._group.buf_ready
 
     def _load_extra_state(self, extra, new):
-        self._buf_ready = "momentum_buffer" in new
+        self._group.buf_ready = "momentum_buffer" in new
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        mom = self.momentum
-        bad = _k.sgd_step(self._group, grads, self.lr, mom, self.dampening,
-                          self.weight_decay, self.nesterov, self.maximize,
-                          not self._buf_ready, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        if mom != 0:
-            self.__dict__["_buf_ready"] = True
-        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Adam(Optimizer):
@@ -447,6 +487,7 @@ class Adam(Optimizer):
     >>> sorted(k for k in opt.state_dict() if "." in k)
     ['exp_avg.0', 'exp_avg_sq.0']
     """
+    _rule = _k.RULE_ADAM
     _hyper = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize")
     _slots = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     _optional = {"max_exp_avg_sq": lambda self: self.amsgrad}
@@ -457,15 +498,6 @@ class Adam(Optimizer):
         super().__init__(params, n_threads, lr=lr, betas=betas, eps=eps,
                          weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        b1, b2 = self.betas
-        bad = _k.adam_step(self._group, grads, self.lr, b1, b2, self.eps,
-                           self.weight_decay, self._decoupled, self.amsgrad, self.maximize,
-                           self._step + 1, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class AdamW(Adam):
@@ -516,6 +548,7 @@ class RMSprop(Optimizer):
     >>> np.round(w, 4)
     array([-0.1,  0.1])
     """
+    _rule = _k.RULE_RMSPROP
     _hyper = ("lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize")
     _slots = ("square_avg", "momentum_buffer", "grad_avg")
     _optional = {"momentum_buffer": lambda self: self.momentum > 0,
@@ -527,14 +560,6 @@ class RMSprop(Optimizer):
                          weight_decay=weight_decay, momentum=momentum, centered=centered,
                          maximize=maximize)
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        bad = _k.rmsprop_step(self._group, grads, self.lr, self.alpha, self.eps,
-                              self.weight_decay, self.momentum, self.centered,
-                              self.maximize, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Adagrad(Optimizer):
@@ -562,6 +587,7 @@ class Adagrad(Optimizer):
     >>> w
     array([-0.5,  0.5])
     """
+    _rule = _k.RULE_ADAGRAD
     _hyper = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps",
               "maximize")
     _slots = ("sum",)
@@ -574,13 +600,6 @@ class Adagrad(Optimizer):
                          initial_accumulator_value=initial_accumulator_value, eps=eps,
                          maximize=maximize)
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        bad = _k.adagrad_step(self._group, grads, self.lr, self.lr_decay, self.weight_decay,
-                              self.eps, self.maximize, self._step + 1, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Adamax(Optimizer):
@@ -605,6 +624,7 @@ class Adamax(Optimizer):
     >>> np.round(w, 6)
     array([-0.1,  0.1])
     """
+    _rule = _k.RULE_ADAMAX
     _hyper = ("lr", "betas", "eps", "weight_decay", "maximize")
     _slots = ("exp_avg", "exp_inf")
 
@@ -613,14 +633,6 @@ class Adamax(Optimizer):
         super().__init__(params, n_threads, lr=lr, betas=betas, eps=eps,
                          weight_decay=weight_decay, maximize=maximize)
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        b1, b2 = self.betas
-        bad = _k.adamax_step(self._group, grads, self.lr, b1, b2, self.eps,
-                             self.weight_decay, self.maximize, self._step + 1, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class NAdam(Optimizer):
@@ -652,6 +664,7 @@ class NAdam(Optimizer):
     >>> np.round(w, 4)
     array([-0.1056,  0.1056])
     """
+    _rule = _k.RULE_NADAM
     _hyper = ("lr", "betas", "eps", "weight_decay", "momentum_decay",
               "decoupled_weight_decay", "maximize")
     _slots = ("exp_avg", "exp_avg_sq")
@@ -663,11 +676,8 @@ class NAdam(Optimizer):
                          weight_decay=weight_decay, momentum_decay=momentum_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
-    def _extra_init(self):
-        self._mu_product = 1.0
-
     def _extra_state(self):
-        return {"mu_product": self._mu_product}
+        return {"mu_product": self._group.mu_product}
 
     def _check_extra_state(self, state, step):
         if "mu_product" not in state:
@@ -677,21 +687,8 @@ class NAdam(Optimizer):
         return _real("state['mu_product']", state["mu_product"])
 
     def _load_extra_state(self, extra, new):
-        self._mu_product = extra
+        self._group.mu_product = extra
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        b1, b2 = self.betas
-        s = self._step + 1
-        mu_product, cg, cm = _k.nadam_coefficients(self.lr, b1, self.momentum_decay, s,
-                                                    self._mu_product)
-        bad = _k.nadam_step(self._group, grads, self.lr, b1, b2, self.eps,
-                            self.weight_decay, self.decoupled_weight_decay, self.maximize,
-                            s, cg, cm, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        self.__dict__["_mu_product"] = mu_product
-        self.__dict__["_step"] = s
 
 
 class RAdam(Optimizer):
@@ -717,6 +714,7 @@ class RAdam(Optimizer):
     >>> w
     array([-0.1,  0.1])
     """
+    _rule = _k.RULE_RADAM
     _hyper = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay", "maximize")
     _slots = ("exp_avg", "exp_avg_sq")
 
@@ -726,15 +724,6 @@ class RAdam(Optimizer):
                          weight_decay=weight_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        b1, b2 = self.betas
-        bad = _k.radam_step(self._group, grads, self.lr, b1, b2, self.eps,
-                            self.weight_decay, self.decoupled_weight_decay, self.maximize,
-                            self._step + 1, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 class Lion(Optimizer):
@@ -767,6 +756,7 @@ class Lion(Optimizer):
     >>> w
     array([-0.1,  0.1,  0. ])
     """
+    _rule = _k.RULE_LION
     _hyper = ("lr", "betas", "weight_decay", "maximize")
     _slots = ("exp_avg",)
 
@@ -775,14 +765,6 @@ class Lion(Optimizer):
         super().__init__(params, n_threads, lr=lr, betas=betas,
                          weight_decay=weight_decay, maximize=maximize)
 
-    def step(self, grads):
-        """One update of every param from ``grads`` (one array per param)."""
-        b1, b2 = self.betas
-        bad = _k.lion_step(self._group, grads, self.lr, b1, b2, self.weight_decay,
-                           self.maximize, self._nt)
-        if bad >= 0:
-            return self.step(self._grads_or_raise(grads, bad))
-        self.__dict__["_step"] += 1      # (bypasses the validating __setattr__)
 
 
 # ---------------------------------------------------------------------------

@@ -519,6 +519,7 @@ def test_hyperparameter_types_and_setter_validation():
     sgd = optim.SGD(np.zeros(3), momentum=0.9, nesterov=True)
     with pytest.raises(ValueError, match="Nesterov"):
         sgd.momentum = 0.0
+    assert sgd.momentum == 0.9          # a failed set changes nothing
     with pytest.raises(ValueError):
         optim.Adam(np.zeros(3), n_threads=0)
 
@@ -624,6 +625,17 @@ def test_bad_params():
     a = np.zeros(10)
     with pytest.raises(ValueError, match="overlap"):
         optim.Adam([a[:6], a[4:]])
+
+
+def test_non_contiguous_grads_in_a_list():
+    rng = np.random.default_rng(13)
+    params = [np.zeros(3), np.zeros((2, 2))]
+    twin = [p.copy() for p in params]
+    grads = [rng.standard_normal(6)[::2], rng.standard_normal((2, 4))[:, ::2]]
+    optim.RMSprop(params, lr=0.1).step(grads)
+    optim.RMSprop(twin, lr=0.1).step([np.ascontiguousarray(g) for g in grads])
+    for p, t in zip(params, twin):
+        np.testing.assert_array_equal(p, t)
 
 
 def test_params_made_read_only_later():
@@ -744,3 +756,11 @@ def test_property_matches_reference(name, dtype, shape_list, seed, steps, scale)
     for p, r in zip(params, ref):
         assert p.dtype == dtype and p.shape == r.shape
         assert_close(p, r, dtype)
+
+
+def test_demo_runs(capsys):
+    from gradkern._demo_optim import demo
+    demo(quick=True)
+    out = capsys.readouterr().out
+    assert "gradkern Adam (float32)" in out and "scipy L-BFGS-B" in out
+    assert "gradkern.optim.Lion" in out

@@ -45,6 +45,15 @@ cdef double sum_pow_loop(const floating *x, intp_t n, double norm_type,
 cdef void scale_loop(floating *x, intp_t n, double factor, int n_threads) noexcept nogil
 
 
+ctypedef enum Rule:
+    SGD, ADAM, RMSPROP, ADAGRAD, ADAMAX, NADAM, RADAM, LION
+
+cdef struct Hyper:
+    double lr, beta1, beta2, eps, weight_decay, momentum, dampening, alpha, lr_decay
+    double momentum_decay, step, coef_grad, coef_avg
+    bint nesterov, maximize, first, decoupled, amsgrad, centered
+
+
 cdef class ParamGroup:
     cdef readonly list params
     cdef readonly list states
@@ -54,5 +63,11 @@ cdef class ParamGroup:
     cdef void **ptr          # n_arrays * (2 + n_state): p, g, state...
     cdef intp_t *size
     cdef char *is64
+    cdef Rule rule
+    cdef Hyper h
+    cdef public long long nstep        # steps taken
+    cdef public double mu_product      # NAdam's running product of mu_t
+    cdef public bint buf_ready         # SGD's momentum buffers hold a value
+    cdef public int n_threads
     cdef Py_ssize_t bind(self, object grads) except -2
     cdef bint _ok(self, cnp.ndarray g, cnp.ndarray p, Py_ssize_t k) noexcept

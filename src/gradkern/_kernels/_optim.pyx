@@ -3,7 +3,10 @@
 
 Three layers (see STYLE.md):
 
-1. per-element update rules (``_*_elem``): ``cdef inline ... noexcept nogil``;
+1. per-element update rules: the loop bodies in ``gk_optim.h`` (C, compiled
+   for AVX2 and baseline x86-64 with GCC's ``target_clones``, chosen at load
+   time; IEEE operations only, so both give identical results), one
+   ``_*_block`` per rule here documenting the formula;
 2. array loops over raw pointers (``*_loop``), float32 or float64 (fused type),
    optionally split over OpenMP threads above a size threshold;
 3. entry points (``*_step``) taking a :class:`ParamGroup` (which caches the raw
@@ -22,8 +25,9 @@ from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.ref cimport PyObject
 from cython cimport floating
 from cython.parallel cimport prange
-from libc.math cimport sqrt, sqrtf, fabs, fabsf, pow, INFINITY
+from libc.math cimport sqrt, fabs, pow, INFINITY
 from libc.stdlib cimport malloc, free
+from libc.string cimport memset
 
 from gradkern._kernels._openmp cimport gk_threads_for
 from gradkern._kernels._typedefs cimport intp_t
@@ -38,39 +42,10 @@ cdef enum:
 
 
 # ---------------------------------------------------------------------------
-# 1. Per-element math
+# 1. Per-element math: each rule's element loop body is written in C in
+#    gk_optim.h (so the loop can be compiled for AVX2 and baseline x86-64 and
+#    chosen at load time); each ``_*_block`` below documents its rule.
 # ---------------------------------------------------------------------------
-
-cdef inline floating _sqrt(floating x) noexcept nogil:
-    """sqrt in the precision of x (sqrtf for float32, as torch)."""
-    if floating is float:
-        return sqrtf(x)
-    else:
-        return sqrt(x)
-
-
-cdef inline floating _abs(floating x) noexcept nogil:
-    if floating is float:
-        return fabsf(x)
-    else:
-        return fabs(x)
-
-
-cdef inline floating _lerp(floating a, floating b, floating w, bint small) noexcept nogil:
-    """torch.lerp(a, b, w) for a scalar weight, with torch's two branches
-    (``small``: |w| < 0.5, decided once per call)."""
-    return a + w * (b - a) if small else b - (b - a) * (1 - w)
-
-
-cdef inline floating _nanmax(floating a, floating b) noexcept nogil:
-    """torch.maximum: NaN if either is NaN."""
-    return a if (a != a) | (a > b) else b
-
-
-cdef inline floating _sign(floating x) noexcept nogil:
-    """1, -1, or x itself for 0, -0 and NaN."""
-    return 1 if x > 0 else (-1 if x < 0 else x)
-
 
 # ---------------------------------------------------------------------------
 # 2. Array loops (trust their input). Scalars arrive as double and are rounded
@@ -95,22 +70,87 @@ cdef inline intp_t _hi(intp_t n, int nt, int t) noexcept nogil:
     return min(n, (t + 1) * ch)
 
 
+cdef extern from "gk_optim.h" nogil:
+    # the element loops (the rules below, written in C for load-time ISA dispatch)
+    int GK_CLONES_ON
+    void gk_adam_range_f64(double *p, const double *g, double *m, double *v, double *vmax,
+                           intp_t lo, intp_t hi, double sgn, int cw, int dw, double wd,
+                           double decay, double w1, int small, double b2, double c2,
+                           int amsgrad, double bc2s, double eps, double neg_step)
+    void gk_adam_range_f32(float *p, const float *g, float *m, float *v, float *vmax,
+                           intp_t lo, intp_t hi, float sgn, int cw, int dw, float wd,
+                           float decay, float w1, int small, float b2, float c2,
+                           int amsgrad, float bc2s, float eps, float neg_step)
+
+    void gk_sgd_range_f64(double *p, const double *g, double *buf, intp_t lo, intp_t hi,
+                          double sgn, int has_wd, double wd, int has_mom, int first,
+                          double mom, double omd, int nesterov, double neg_lr)
+    void gk_sgd_range_f32(float *p, const float *g, float *buf, intp_t lo, intp_t hi,
+                          float sgn, int has_wd, float wd, int has_mom, int first,
+                          float mom, float omd, int nesterov, float neg_lr)
+    void gk_rmsprop_range_f64(double *p, const double *g, double *sq, double *buf,
+                              double *gavg, intp_t lo, intp_t hi, double sgn, int has_wd,
+                              double wd, double alpha, double oma, int small, int centered,
+                              double eps, int has_mom, double mom, double neg_lr)
+    void gk_rmsprop_range_f32(float *p, const float *g, float *sq, float *buf,
+                              float *gavg, intp_t lo, intp_t hi, float sgn, int has_wd,
+                              float wd, float alpha, float oma, int small, int centered,
+                              float eps, int has_mom, float mom, float neg_lr)
+    void gk_adagrad_range_f64(double *p, const double *g, double *ssum, intp_t lo,
+                              intp_t hi, double sgn, int has_wd, double wd, double eps,
+                              double neg_clr)
+    void gk_adagrad_range_f32(float *p, const float *g, float *ssum, intp_t lo,
+                              intp_t hi, float sgn, int has_wd, float wd, float eps,
+                              float neg_clr)
+    void gk_adamax_range_f64(double *p, const double *g, double *m, double *u, intp_t lo,
+                             intp_t hi, double sgn, int has_wd, double wd, double w1,
+                             int small, double b2, double eps, double neg_clr)
+    void gk_adamax_range_f32(float *p, const float *g, float *m, float *u, intp_t lo,
+                             intp_t hi, float sgn, int has_wd, float wd, float w1,
+                             int small, float b2, float eps, float neg_clr)
+    void gk_nadam_range_f64(double *p, const double *g, double *m, double *v, intp_t lo,
+                            intp_t hi, double sgn, int cw, int dw, double wd, double decay,
+                            double w1, int small, double b2, double c2, double bc2,
+                            double eps, double cg, double cm)
+    void gk_nadam_range_f32(float *p, const float *g, float *m, float *v, intp_t lo,
+                            intp_t hi, float sgn, int cw, int dw, float wd, float decay,
+                            float w1, int small, float b2, float c2, float bc2,
+                            float eps, float cg, float cm)
+    void gk_radam_range_f64(double *p, const double *g, double *m, double *v, intp_t lo,
+                            intp_t hi, double sgn, int cw, int dw, double wd, double decay,
+                            double w1, int small, double b2, double c2, double bc1,
+                            double flr, int rectify, double bc2s, double eps, double rect)
+    void gk_radam_range_f32(float *p, const float *g, float *m, float *v, intp_t lo,
+                            intp_t hi, float sgn, int cw, int dw, float wd, float decay,
+                            float w1, int small, float b2, float c2, float bc1,
+                            float flr, int rectify, float bc2s, float eps, float rect)
+    void gk_lion_range_f64(double *p, const double *g, double *m, intp_t lo, intp_t hi,
+                           double sgn, double b1, double omb1, double b2, double omb2,
+                           double wd, double flr)
+    void gk_lion_range_f32(float *p, const float *g, float *m, intp_t lo, intp_t hi,
+                           float sgn, float b1, float omb1, float b2, float omb2,
+                           float wd, float flr)
+
+
 # --- SGD -------------------------------------------------------------------
 
 cdef inline void _sgd_block(floating *p, const floating *g, floating *buf, intp_t lo,
                             intp_t hi, floating sgn, bint has_wd, floating wd,
                             bint has_mom, bint first, floating mom, floating omd,
                             bint nesterov, floating neg_lr) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, b
-    for i in range(lo, hi):
-        gi = g[i] * sgn                          # maximize: sgn = -1 (exact)
-        gi = gi + wd * p[i] if has_wd else gi
-        if has_mom:
-            b = gi if first else buf[i] * mom + omd * gi
-            buf[i] = b
-            gi = gi + mom * b if nesterov else b
-        p[i] = p[i] + neg_lr * gi
+    """Per element (torch's single-tensor SGD)::
+
+        g = -g if maximize;  g = g + wd * p
+        with momentum: buf = g (first step) or buf * momentum + (1 - dampening) * g;
+                       g = g + momentum * buf (nesterov) or buf
+        p = p + (-lr) * g
+    """
+    if floating is double:
+        gk_sgd_range_f64(p, g, buf, lo, hi, sgn, has_wd, wd, has_mom, first, mom, omd,
+                         nesterov, neg_lr)
+    else:
+        gk_sgd_range_f32(p, g, buf, lo, hi, sgn, has_wd, wd, has_mom, first, mom, omd,
+                         nesterov, neg_lr)
 
 
 cdef void sgd_loop(floating *p, const floating *g, floating *buf, intp_t n,
@@ -142,19 +182,6 @@ cdef void sgd_loop(floating *p, const floating *g, floating *buf, intp_t n,
 
 
 # --- Adam / AdamW ------------------------------------------------------------
-
-cdef extern from "gk_optim.h" nogil:
-    # Adam's element loop (the rule below, written in C for load-time ISA dispatch)
-    int GK_CLONES_ON
-    void gk_adam_range_f64(double *p, const double *g, double *m, double *v, double *vmax,
-                           intp_t lo, intp_t hi, double sgn, int cw, int dw, double wd,
-                           double decay, double w1, int small, double b2, double c2,
-                           int amsgrad, double bc2s, double eps, double neg_step)
-    void gk_adam_range_f32(float *p, const float *g, float *m, float *v, float *vmax,
-                           intp_t lo, intp_t hi, float sgn, int cw, int dw, float wd,
-                           float decay, float w1, int small, float b2, float c2,
-                           int amsgrad, float bc2s, float eps, float neg_step)
-
 
 cdef inline void _adam_block(floating *p, const floating *g, floating *m, floating *v,
                              floating *vmax, intp_t lo, intp_t hi, floating sgn,
@@ -224,26 +251,21 @@ cdef inline void _rmsprop_block(floating *p, const floating *g, floating *sq,
                                 floating sgn, bint has_wd, floating wd, floating alpha,
                                 floating oma, bint small, bint centered, floating eps,
                                 bint has_mom, floating mom, floating neg_lr) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, s, a, ga, b
-    for i in range(lo, hi):
-        gi = g[i] * sgn
-        gi = gi + wd * p[i] if has_wd else gi
-        s = sq[i] * alpha + oma * gi * gi
-        sq[i] = s
-        if centered:
-            ga = _lerp(gavg[i], gi, oma, small)
-            gavg[i] = ga
-            a = _sqrt(s + (-1) * ga * ga)
-        else:
-            a = _sqrt(s)
-        a = a + eps
-        if has_mom:
-            b = buf[i] * mom + 1 * gi / a
-            buf[i] = b
-            p[i] = p[i] + neg_lr * b
-        else:
-            p[i] = p[i] + neg_lr * gi / a
+    """Per element (torch's single-tensor RMSprop)::
+
+        g = -g if maximize;  g = g + wd * p
+        sq = sq * alpha + (1 - alpha) * g * g
+        centered: gavg = lerp(gavg, g, 1 - alpha); a = sqrt(sq + (-1) * gavg * gavg)
+        else a = sqrt(sq);  a = a + eps
+        momentum: buf = buf * momentum + g / a; p = p + (-lr) * buf
+        else p = p + (-lr) * g / a
+    """
+    if floating is double:
+        gk_rmsprop_range_f64(p, g, sq, buf, gavg, lo, hi, sgn, has_wd, wd, alpha, oma,
+                             small, centered, eps, has_mom, mom, neg_lr)
+    else:
+        gk_rmsprop_range_f32(p, g, sq, buf, gavg, lo, hi, sgn, has_wd, wd, alpha, oma,
+                             small, centered, eps, has_mom, mom, neg_lr)
 
 
 cdef inline void _rmsprop_run(floating *p, const floating *g, floating *sq, floating *buf,
@@ -295,14 +317,15 @@ cdef void rmsprop_loop(floating *p, const floating *g, floating *sq, floating *b
 cdef inline void _adagrad_block(floating *p, const floating *g, floating *ssum, intp_t lo,
                                 intp_t hi, floating sgn, bint has_wd, floating wd,
                                 floating eps, floating neg_clr) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, s
-    for i in range(lo, hi):
-        gi = g[i] * sgn
-        gi = gi + wd * p[i] if has_wd else gi
-        s = ssum[i] + 1 * gi * gi
-        ssum[i] = s
-        p[i] = p[i] + neg_clr * gi / (_sqrt(s) + eps)
+    """Per element (torch's single-tensor Adagrad)::
+
+        g = -g if maximize;  g = g + wd * p;  sum = sum + g * g
+        p = p + (-lr / (1 + (step - 1) * lr_decay)) * g / (sqrt(sum) + eps)
+    """
+    if floating is double:
+        gk_adagrad_range_f64(p, g, ssum, lo, hi, sgn, has_wd, wd, eps, neg_clr)
+    else:
+        gk_adagrad_range_f32(p, g, ssum, lo, hi, sgn, has_wd, wd, eps, neg_clr)
 
 
 cdef void adagrad_loop(floating *p, const floating *g, floating *ssum, intp_t n,
@@ -327,16 +350,16 @@ cdef inline void _adamax_block(floating *p, const floating *g, floating *m, floa
                                intp_t lo, intp_t hi, floating sgn, bint has_wd,
                                floating wd, floating w1, bint small, floating b2,
                                floating eps, floating neg_clr) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, mm, uu
-    for i in range(lo, hi):
-        gi = g[i] * sgn
-        gi = gi + wd * p[i] if has_wd else gi
-        mm = _lerp(m[i], gi, w1, small)
-        m[i] = mm
-        uu = _nanmax(u[i] * b2, _abs(gi) + eps)
-        u[i] = uu
-        p[i] = p[i] + neg_clr * mm / uu
+    """Per element (torch's single-tensor Adamax)::
+
+        g = -g if maximize;  g = g + wd * p;  m = lerp(m, g, 1 - beta1)
+        u = maximum(u * beta2, |g| + eps)   (NaN propagates)
+        p = p + (-lr / (1 - beta1**step)) * m / u
+    """
+    if floating is double:
+        gk_adamax_range_f64(p, g, m, u, lo, hi, sgn, has_wd, wd, w1, small, b2, eps, neg_clr)
+    else:
+        gk_adamax_range_f32(p, g, m, u, lo, hi, sgn, has_wd, wd, w1, small, b2, eps, neg_clr)
 
 
 cdef void adamax_loop(floating *p, const floating *g, floating *m, floating *u, intp_t n,
@@ -365,28 +388,29 @@ cdef inline void _nadam_block(floating *p, const floating *g, floating *m, float
                               bint decoupled_wd, floating wd, floating decay, floating w1,
                               bint small, floating b2, floating c2, floating bc2,
                               floating eps, floating cg, floating cm) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, pp, mm, vv, denom
-    for i in range(lo, hi):
-        gi = g[i] * sgn
-        pp = p[i]
-        pp = pp * decay if decoupled_wd else pp
-        gi = gi + wd * pp if coupled_wd else gi
-        mm = _lerp(m[i], gi, w1, small)
-        vv = v[i] * b2 + c2 * gi * gi
-        m[i] = mm
-        v[i] = vv
-        denom = _sqrt(vv / bc2) + eps
-        pp = pp + cg * gi / denom
-        p[i] = pp + cm * mm / denom
+    """Per element (torch's single-tensor NAdam)::
+
+        g = -g if maximize;  p = p * (1 - lr * wd) (decoupled) or g = g + wd * p
+        m = lerp(m, g, 1 - beta1);  v = v * beta2 + (1 - beta2) * g * g
+        denom = sqrt(v / bc2) + eps
+        p = p + coef_grad * g / denom;  p = p + coef_avg * m / denom
+    """
+    if floating is double:
+        gk_nadam_range_f64(p, g, m, v, lo, hi, sgn, coupled_wd, decoupled_wd, wd, decay, w1,
+                           small, b2, c2, bc2, eps, cg, cm)
+    else:
+        gk_nadam_range_f32(p, g, m, v, lo, hi, sgn, coupled_wd, decoupled_wd, wd, decay, w1,
+                           small, b2, c2, bc2, eps, cg, cm)
 
 
 cdef void nadam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
                      double lr, double beta1, double beta2, double eps,
                      double weight_decay, bint decoupled, bint maximize, double step,
                      double coef_grad, double coef_avg, int n_threads) noexcept nogil:
-    """NAdam; ``coef_grad`` and ``coef_avg`` (which depend on the mu product)
-    come from :func:`nadam_coefficients`."""
+    """NAdam. With ``mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))``
+    and ``P_t = mu_1 * ... * mu_t`` (kept by the caller, in double):
+    ``coef_grad = -lr * (1 - mu_t) / (1 - P_t)`` and
+    ``coef_avg = (-lr * mu_{t+1}) / (1 - P_t * mu_{t+1})`` (see ParamGroup.step)."""
     cdef int t, nt = _nt(n_threads, n)
     cdef floating bc2 = <floating>(1.0 - pow(beta2, step))
     cdef floating w1 = <floating>(1.0 - beta1), b2 = <floating>beta2
@@ -414,21 +438,20 @@ cdef inline void _radam_block(floating *p, const floating *g, floating *m, float
                               bint small, floating b2, floating c2, floating bc1,
                               floating flr, bint rectify, floating bc2s, floating eps,
                               floating rect) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, pp, mm, vv, upd
-    for i in range(lo, hi):
-        gi = g[i] * sgn
-        pp = p[i]
-        pp = pp * decay if decoupled_wd else pp
-        gi = gi + wd * pp if coupled_wd else gi
-        mm = _lerp(m[i], gi, w1, small)
-        vv = v[i] * b2 + c2 * gi * gi
-        m[i] = mm
-        v[i] = vv
-        upd = mm / bc1 * flr
-        # torch: scalar / tensor is tensor.reciprocal() * scalar
-        upd = upd * ((1 / (_sqrt(vv) + eps)) * bc2s) * rect if rectify else upd
-        p[i] = pp - upd
+    """Per element (torch's single-tensor RAdam)::
+
+        g = -g if maximize;  p = p * (1 - lr * wd) (decoupled) or g = g + wd * p
+        m = lerp(m, g, 1 - beta1);  v = v * beta2 + (1 - beta2) * g * g
+        upd = m / bc1 * lr
+        rectified (rho_t > 5): upd = upd * ((1 / (sqrt(v) + eps)) * sqrt(bc2)) * rect
+        p = p - upd
+    """
+    if floating is double:
+        gk_radam_range_f64(p, g, m, v, lo, hi, sgn, coupled_wd, decoupled_wd, wd, decay, w1,
+                           small, b2, c2, bc1, flr, rectify, bc2s, eps, rect)
+    else:
+        gk_radam_range_f32(p, g, m, v, lo, hi, sgn, coupled_wd, decoupled_wd, wd, decay, w1,
+                           small, b2, c2, bc1, flr, rectify, bc2s, eps, rect)
 
 
 cdef void radam_loop(floating *p, const floating *g, floating *m, floating *v, intp_t n,
@@ -468,15 +491,15 @@ cdef inline void _lion_block(floating *p, const floating *g, floating *m, intp_t
                              intp_t hi, floating sgn, floating b1, floating omb1,
                              floating b2, floating omb2, floating wd,
                              floating flr) noexcept nogil:
-    cdef intp_t i
-    cdef floating gi, mm, u, pp
-    for i in range(lo, hi):
-        gi = g[i] * sgn
-        mm = m[i]
-        pp = p[i]
-        u = _sign(b1 * mm + omb1 * gi)
-        p[i] = pp - flr * (u + wd * pp)
-        m[i] = b2 * mm + omb2 * gi
+    """Per element (Lion paper, Algorithm 2)::
+
+        g = -g if maximize;  c = beta1 * m + (1 - beta1) * g
+        p = p - lr * (sign(c) + wd * p);  m = beta2 * m + (1 - beta2) * g
+    """
+    if floating is double:
+        gk_lion_range_f64(p, g, m, lo, hi, sgn, b1, omb1, b2, omb2, wd, flr)
+    else:
+        gk_lion_range_f32(p, g, m, lo, hi, sgn, b1, omb1, b2, omb2, wd, flr)
 
 
 cdef void lion_loop(floating *p, const floating *g, floating *m, intp_t n, double lr,
@@ -569,6 +592,12 @@ cdef class ParamGroup:
         cdef Py_ssize_t k
         cdef int j, w = 2 + n_state
         cdef cnp.ndarray a
+        self.nstep = 0
+        self.mu_product = 1.0
+        self.buf_ready = False
+        self.n_threads = 1
+        self.rule = SGD
+        memset(&self.h, 0, sizeof(Hyper))
         self.params = list(params)
         self.states = [list(s) for s in states]
         self.n_arrays = len(params)
@@ -595,6 +624,63 @@ cdef class ParamGroup:
         free(self.ptr)
         free(self.size)
         free(self.is64)
+
+    def set_states(self, list states):
+        """Cache new state buffers (same layout as in the constructor)."""
+        cdef Py_ssize_t k
+        cdef int j, w = 2 + self.n_state
+        states = [list(s) for s in states]
+        for k in range(self.n_arrays):
+            a = self.params[k]
+            for j in range(self.n_state):
+                s = states[k][j]
+                self.ptr[k * w + 2 + j] = cnp.PyArray_DATA(<cnp.ndarray>(a if s is None else s))
+        self.states = states
+
+    def set_hyper(self, int rule, *, double lr=0.0, double beta1=0.0, double beta2=0.0,
+                  double eps=0.0, double weight_decay=0.0, double momentum=0.0,
+                  double dampening=0.0, double alpha=0.0, double lr_decay=0.0,
+                  double momentum_decay=0.0, bint nesterov=False, bint maximize=False,
+                  bint decoupled=False, bint amsgrad=False, bint centered=False):
+        """Set the rule (``RULE_*``) and its hyperparameters (trusted: validated in
+        Python) used by :meth:`step` from now on."""
+        if rule < SGD or rule > LION:
+            raise ValueError(f"unknown rule {rule}")
+        self.rule = <Rule>rule
+        self.h.lr = lr; self.h.beta1 = beta1; self.h.beta2 = beta2; self.h.eps = eps
+        self.h.weight_decay = weight_decay; self.h.momentum = momentum
+        self.h.dampening = dampening; self.h.alpha = alpha; self.h.lr_decay = lr_decay
+        self.h.momentum_decay = momentum_decay; self.h.nesterov = nesterov
+        self.h.maximize = maximize; self.h.decoupled = decoupled; self.h.amsgrad = amsgrad
+        self.h.centered = centered
+
+    def step(self, grads):
+        """One update of every param from ``grads`` (an ndarray, or a list/tuple of
+        one ndarray per param). Returns -1 after updating everything and advancing
+        the counters (``nstep``; NAdam's ``mu_product``; SGD's ``buf_ready``), or
+        the index of the first grad that does not match its param (dtype, shape,
+        C-contiguity; or a param that became read-only), writing NOTHING;
+        ``len(params)`` when ``grads`` itself has the wrong type or length."""
+        cdef double s = <double>(self.nstep + 1), mp = self.mu_product, mu, mu_next
+        cdef Py_ssize_t bad
+        self.h.step = s
+        if self.rule == NADAM:
+            mu = _nadam_mu(self.h.beta1, self.h.momentum_decay, s)
+            mu_next = _nadam_mu(self.h.beta1, self.h.momentum_decay, s + 1)
+            mp = mp * mu
+            self.h.coef_grad = -self.h.lr * (1.0 - mu) / (1.0 - mp)
+            self.h.coef_avg = (-self.h.lr * mu_next) / (1.0 - mp * mu_next)
+        elif self.rule == SGD:
+            self.h.first = not self.buf_ready
+        bad = _step(self.rule, self, grads, &self.h, self.n_threads)
+        if bad >= 0:
+            return bad
+        self.nstep += 1
+        if self.rule == NADAM:
+            self.mu_product = mp
+        elif self.rule == SGD and self.h.momentum != 0:
+            self.buf_ready = True
+        return -1
 
     cdef Py_ssize_t bind(self, object grads) except -2:
         """Cache the grads' pointers. -1 when every grad matches its param
@@ -638,15 +724,6 @@ cdef class ParamGroup:
                 and cnp.PyArray_ISWRITEABLE(p)
                 and cnp.PyArray_DATA(p) == self.ptr[k * (2 + self.n_state)]
                 and _same_shape(g, p))
-
-
-ctypedef enum Rule:
-    SGD, ADAM, RMSPROP, ADAGRAD, ADAMAX, NADAM, RADAM, LION
-
-cdef struct Hyper:
-    double lr, beta1, beta2, eps, weight_decay, momentum, dampening, alpha, lr_decay
-    double step, coef_grad, coef_avg
-    bint nesterov, maximize, first, decoupled, amsgrad, centered
 
 
 cdef void _run(Rule rule, void **ptr, intp_t *size, char *is64, Py_ssize_t n_arrays,
@@ -705,100 +782,14 @@ cdef Py_ssize_t _step(Rule rule, ParamGroup grp, object grads, Hyper *h,
     return -1
 
 
-# The step functions return -1 after updating everything, or (writing nothing)
-# the index of the first grad that does not match its param (len(params) when
-# ``grads`` itself is not an ndarray/list/tuple of the right length).
-
-def sgd_step(ParamGroup grp, grads, double lr, double momentum, double dampening,
-             double weight_decay, bint nesterov, bint maximize, bint first, int n_threads):
-    """State: [momentum_buffer]. ``first``: the buffer is initialised to the grad."""
-    cdef Hyper h
-    h.lr = lr; h.momentum = momentum; h.dampening = dampening
-    h.weight_decay = weight_decay; h.nesterov = nesterov; h.maximize = maximize
-    h.first = first
-    return _step(SGD, grp, grads, &h, n_threads)
+# Rule numbers for ParamGroup.set_hyper (the Python layer names its rule).
+RULE_SGD, RULE_ADAM, RULE_RMSPROP, RULE_ADAGRAD = SGD, ADAM, RMSPROP, ADAGRAD
+RULE_ADAMAX, RULE_NADAM, RULE_RADAM, RULE_LION = ADAMAX, NADAM, RADAM, LION
 
 
-def adam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-              double weight_decay, bint decoupled, bint amsgrad, bint maximize,
-              double step, int n_threads):
-    """State: [exp_avg, exp_avg_sq, max_exp_avg_sq]; ``step`` counts this step."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.decoupled = decoupled; h.amsgrad = amsgrad
-    h.maximize = maximize; h.step = step
-    return _step(ADAM, grp, grads, &h, n_threads)
-
-
-def rmsprop_step(ParamGroup grp, grads, double lr, double alpha, double eps,
-                 double weight_decay, double momentum, bint centered, bint maximize,
-                 int n_threads):
-    """State: [square_avg, momentum_buffer, grad_avg]."""
-    cdef Hyper h
-    h.lr = lr; h.alpha = alpha; h.eps = eps; h.weight_decay = weight_decay
-    h.momentum = momentum; h.centered = centered; h.maximize = maximize
-    return _step(RMSPROP, grp, grads, &h, n_threads)
-
-
-def adagrad_step(ParamGroup grp, grads, double lr, double lr_decay, double weight_decay,
-                 double eps, bint maximize, double step, int n_threads):
-    """State: [sum]."""
-    cdef Hyper h
-    h.lr = lr; h.lr_decay = lr_decay; h.weight_decay = weight_decay; h.eps = eps
-    h.maximize = maximize; h.step = step
-    return _step(ADAGRAD, grp, grads, &h, n_threads)
-
-
-def adamax_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-                double weight_decay, bint maximize, double step, int n_threads):
-    """State: [exp_avg, exp_inf]."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.maximize = maximize; h.step = step
-    return _step(ADAMAX, grp, grads, &h, n_threads)
-
-
-def nadam_coefficients(double lr, double beta1, double momentum_decay, double step,
-                       double mu_product):
-    """(new mu_product, coef_grad, coef_avg) for NAdam step ``step``, in double,
-    in torch's order of operations."""
-    cdef double mu = beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
-    cdef double mu_next = beta1 * (1.0 - 0.5 * pow(0.96, (step + 1) * momentum_decay))
-    mu_product = mu_product * mu
-    cdef double coef_grad = -lr * (1.0 - mu) / (1.0 - mu_product)
-    cdef double coef_avg = (-lr * mu_next) / (1.0 - mu_product * mu_next)
-    return mu_product, coef_grad, coef_avg
-
-
-def nadam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-               double weight_decay, bint decoupled, bint maximize, double step,
-               double coef_grad, double coef_avg, int n_threads):
-    """State: [exp_avg, exp_avg_sq]; coefficients from :func:`nadam_coefficients`."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
-    h.step = step; h.coef_grad = coef_grad; h.coef_avg = coef_avg
-    return _step(NADAM, grp, grads, &h, n_threads)
-
-
-def radam_step(ParamGroup grp, grads, double lr, double beta1, double beta2, double eps,
-               double weight_decay, bint decoupled, bint maximize, double step,
-               int n_threads):
-    """State: [exp_avg, exp_avg_sq]."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.eps = eps
-    h.weight_decay = weight_decay; h.decoupled = decoupled; h.maximize = maximize
-    h.step = step
-    return _step(RADAM, grp, grads, &h, n_threads)
-
-
-def lion_step(ParamGroup grp, grads, double lr, double beta1, double beta2,
-              double weight_decay, bint maximize, int n_threads):
-    """State: [exp_avg]."""
-    cdef Hyper h
-    h.lr = lr; h.beta1 = beta1; h.beta2 = beta2; h.weight_decay = weight_decay
-    h.maximize = maximize
-    return _step(LION, grp, grads, &h, n_threads)
+cdef inline double _nadam_mu(double beta1, double momentum_decay, double step) noexcept nogil:
+    """NAdam's momentum coefficient mu_t, in torch's order of operations."""
+    return beta1 * (1.0 - 0.5 * pow(0.96, step * momentum_decay))
 
 
 def clip_grad_norm(list grads, double max_norm, double norm_type, int n_threads,
