@@ -70,8 +70,12 @@ def ref_softmax(X, y, w, K, sw=None, l2=0.0):
     W = w.reshape(d, K)
     Z = X @ W
     m = Z.max(axis=1, keepdims=True)
-    lse = m[:, 0] + np.log(np.exp(Z - m).sum(axis=1))
-    P = np.exp(Z - lse[:, None])
+    E = np.exp(Z - m)
+    ssum = E.sum(axis=1)
+    lse = m[:, 0] + np.log(ssum)
+    # exp(Z - m) / sum, not exp(Z - lse): lse = m + log(sum) is rounded to the
+    # ulp of m, an absolute error that p - 1 for a sure class would amplify
+    P = E / ssum[:, None]
     loss = lse - Z[np.arange(n), y]
     P[np.arange(n), y] -= 1.0
     S = s.sum()

@@ -3,6 +3,7 @@
 SIMD softmax stage, and the demo."""
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from gradkern import objectives as O
 
@@ -49,7 +50,7 @@ def test_logistic_per_sample_accuracy_over_margins(y):
 @pytest.mark.parametrize("name", ["LeastSquares", "Huber", "Logistic"])
 def test_c_order_blocks_match_reference(name, d, dtype):
     """n = 203: three 64-row blocks and a tail, 4-row margin groups and leftovers,
-    with and without intercept/weights; C vs F order agree to rounding."""
+    with intercept/weights; C order, F order and CSR agree to rounding."""
     rng = np.random.default_rng(d)
     n = 203
     X = (rng.standard_normal((n, d)) * 3).astype(dtype)
@@ -63,23 +64,26 @@ def test_c_order_blocks_match_reference(name, d, dtype):
         kw["fit_intercept"] = True
     if name == "Huber":
         kw["delta"] = 0.9
+    X[rng.random((n, d)) < 0.3] = 0   # CSR rows of varying length (some empty)
     objs = [getattr(O, name)(np.ascontiguousarray(X), y, **kw),
-            getattr(O, name)(np.asfortranarray(X), y, **kw)]
+            getattr(O, name)(np.asfortranarray(X), y, **kw),
+            getattr(O, name)(sp.csr_matrix(X), y, **kw)]
     f_ref, g_ref = ref_linear(kind, X, y, w, sw, 0.3, fi, 0.9)
     fs = []
     for obj in objs:
         f, g = obj.value_and_grad(w)
         assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref)
         fs.append((f, g.copy()))
-    assert abs(fs[0][0] - fs[1][0]) <= 1e-13 * abs(f_ref) and close(fs[0][1], fs[1][1], 1e-13)
-    # minibatches through the blocked loop: strided and reversed slices, index arrays
-    obj = objs[0]
-    for rows in (slice(5, 200, 3), slice(None, None, -1), slice(190, 3, -7),
-                 rng.integers(0, n, 150)):
-        idx = np.arange(n)[rows]
-        f_ref, g_ref = ref_linear(kind, X[idx], y[idx], w, sw[idx], 0.3, fi, 0.9)
-        f, g = obj.value_and_grad(w, rows=rows)
-        assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref)
+    for other in fs[1:]:
+        assert abs(fs[0][0] - other[0]) <= 1e-13 * abs(f_ref) and close(fs[0][1], other[1], 1e-13)
+    # minibatches through the blocked loops: strided and reversed slices, index arrays
+    for obj in (objs[0], objs[2]):
+        for rows in (slice(5, 200, 3), slice(None, None, -1), slice(190, 3, -7),
+                     rng.integers(0, n, 150)):
+            idx = np.arange(n)[rows]
+            f_ref, g_ref = ref_linear(kind, X[idx], y[idx], w, sw[idx], 0.3, fi, 0.9)
+            f, g = obj.value_and_grad(w, rows=rows)
+            assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref)
 
 
 def test_c_order_result_independent_of_block_position():
@@ -119,3 +123,14 @@ def test_demo_runs_and_fits_agree(capsys):
     assert "gradkern Logistic" in out and "numpy" in out
     losses = [r[4] for r in rows]
     assert max(losses) - min(losses) <= 1e-8 * abs(losses[0])
+
+
+def test_softmax_sure_class_keeps_precision():
+    """p - 1 for a class that is almost sure: computed from exp(z - max) / sum,
+    so it keeps full relative precision (exp(z - logsumexp) would not)."""
+    obj = O.SoftmaxCrossEntropy(np.array([[1.0]]), [1], 3)
+    a, b = np.exp(-46.0), np.exp(-18.0)
+    g = obj.grad(np.array([-46.0, 0.0, -18.0]))
+    expected = np.array([a, -(a + b), b]) / (1.0 + a + b)
+    np.testing.assert_allclose(g, expected, rtol=1e-14)
+    assert abs(obj.value(np.array([-46.0, 0.0, -18.0])) - np.log1p(a + b)) <= 1e-15 * b

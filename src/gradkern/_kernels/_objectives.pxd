@@ -7,8 +7,10 @@
 # any finite z (no overflow at |z| = 1000). loss_dloss / loss_hess dispatch on
 # one of the LOSS_* kinds.
 # Layer 2 (row loops over dense C-order, dense F-order and CSR X) lives in the
-# .pyx and is reached from Python through the def entries there; it is not part
-# of this C interface because its argument lists may still change.
+# .pyx and in _objectives_simd.h / _objectives_rows.h (blocked, vectorized loops
+# for C-order and CSR rows, the softmax stage), reached from Python through the
+# def entries of the .pyx; it is not part of this C interface because its
+# argument lists may still change.
 from libc.math cimport exp, fabs, log1p
 
 from gradkern._kernels._typedefs cimport float64_t, intp_t

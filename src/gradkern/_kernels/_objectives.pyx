@@ -6,7 +6,14 @@ Three layers (see STYLE.md):
 2. row loops over dense C-order X, dense F-order X (row blocks read column by
    column) and CSR X, reading each row once and accumulating its gradient
    contribution while it is in cache (below, ``_lin_*``, ``_softmax_*``,
-   ``_hessp_*``);
+   ``_hessp_*``). The hot loops for dense rows are C in ``_objectives_simd.h``
+   (+ ``_objectives_rows.h``): dense C-order linear models in 64-row blocks
+   (margins of 4 rows at a time, a vectorized loss stage with branch-free
+   exp/log1p, then the gradient while the block is in L1), the softmax
+   scores/gradient of a row and its per-sample stage; on x86-64 Linux/GCC they
+   are built for AVX2 and baseline x86-64 (``target_clones``) with no FMA and
+   fixed summation orders, so that both clones round alike (by design; not
+   tested on a non-AVX2 machine);
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
@@ -35,11 +42,39 @@ cdef extern from "_objectives_simd.h":
                            int kind, double delta, const intp_t *rows, intp_t start,
                            intp_t step, intp_t k0, intp_t k1, float64_t *g,
                            float64_t *res) noexcept nogil
+    # the same over CSR X (data, intp indices/indptr)
+    void gk_lin_rows_csr_f64(const float64_t *data, const intp_t *indices,
+                             const intp_t *indptr, intp_t d, const float64_t *y,
+                             const float64_t *sw, const float64_t *w, int fit_intercept,
+                             int kind, double delta, const intp_t *rows, intp_t start,
+                             intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                             float64_t *res) noexcept nogil
+    void gk_lin_rows_csr_f32(const float32_t *data, const intp_t *indices,
+                             const intp_t *indptr, intp_t d, const float64_t *y,
+                             const float64_t *sw, const float64_t *w, int fit_intercept,
+                             int kind, double delta, const intp_t *rows, intp_t start,
+                             intp_t step, intp_t k0, intp_t k1, float64_t *g,
+                             float64_t *res) noexcept nogil
+    enum: GK_BLOCK
+    # sum_t s_t loss_t of n <= GK_BLOCK samples (margins z, targets y, weights s);
+    # dz[t] = s_t d loss_t / d z_t (OUT)
+    double gk_loss_block(int kind, intp_t n, const float64_t *z, const float64_t *y,
+                         const float64_t *s, double delta, float64_t *dz) noexcept nogil
     # softmax cross-entropy of one sample (contract of softmax_loss_dloss)
     double gk_softmax_dloss(const float64_t *z, intp_t label, intp_t K,
                             float64_t *dz) noexcept nogil
     # y[0:n] += a * x[0:n], x and y disjoint (restrict: vectorizes)
     void gk_axpy_nr(intp_t n, double a, const float64_t *x, float64_t *y) noexcept nogil
+    # class scores z[0:K] = x @ W of one dense row (column stride cs), W (d, K) C order
+    void gk_scores_double(const float64_t *x, intp_t cs, intp_t d, const float64_t *W,
+                          intp_t K, float64_t *z) noexcept nogil
+    void gk_scores_float(const float32_t *x, intp_t cs, intp_t d, const float64_t *W,
+                         intp_t K, float64_t *z) noexcept nogil
+    # G[j, 0:K] += (s x[j cs]) dz[0:K] for j < d
+    void gk_scores_grad_double(const float64_t *x, intp_t cs, intp_t d, double s,
+                               const float64_t *dz, intp_t K, float64_t *G) noexcept nogil
+    void gk_scores_grad_float(const float32_t *x, intp_t cs, intp_t d, double s,
+                              const float64_t *dz, intp_t K, float64_t *G) noexcept nogil
     void gk_lin_rows_c_f32(const float32_t *X, intp_t rs, intp_t d, const float64_t *y,
                            const float64_t *sw, const float64_t *w, int fit_intercept,
                            int kind, double delta, const intp_t *rows, intp_t start,
@@ -189,8 +224,11 @@ cdef void _lin_dense_f(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
     cdef intp_t ib[BLK]
     cdef float64_t zb[BLK]
     cdef float64_t ab[BLK]
+    cdef float64_t yb[BLK]
+    cdef float64_t sb[BLK]
+    cdef intp_t m
     cdef const floating_in *col
-    cdef float64_t wj, dz, s, acc, L = 0.0, S = 0.0
+    cdef float64_t wj, acc, L = 0.0, S = 0.0
     cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
     cdef bint contiguous
     kb = k0
@@ -212,10 +250,14 @@ cdef void _lin_dense_f(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
                 for t in range(nb):
                     zb[t] += col[ib[t]] * wj
         for t in range(nb):
-            s = c.sw[ib[t]] if c.sw != NULL else 1.0
-            L += s * loss_dloss(c.kind, zb[t], c.y[ib[t]], c.delta, &dz)
-            S += s
-            ab[t] = s * dz
+            yb[t] = c.y[ib[t]]
+            sb[t] = c.sw[ib[t]] if c.sw != NULL else 1.0
+            S += sb[t]
+        t = 0
+        while t < nb:    # the vectorized loss stage, GK_BLOCK samples at a time
+            m = min(<intp_t>GK_BLOCK, nb - t)
+            L += gk_loss_block(c.kind, m, zb + t, yb + t, sb + t, c.delta, ab + t)
+            t += m
         if g != NULL:
             for j in range(d):
                 col = X + j * cs
@@ -237,31 +279,6 @@ cdef void _lin_dense_f(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
     res[1] += S
 
 
-cdef void _lin_csr(const Ctx *c, const floating_in *data, intp_t k0, intp_t k1,
-                   float64_t *g, float64_t *res) noexcept nogil:
-    cdef intp_t k, i, q, q0, q1, d = c.d
-    cdef float64_t z, dz, s, a, L = 0.0, S = 0.0
-    cdef float64_t b = c.w[d] if c.fit_intercept else 0.0
-    for k in range(k0, k1):
-        i = _row(c, k)
-        q0 = c.indptr[i]
-        q1 = c.indptr[i + 1]
-        z = b
-        for q in range(q0, q1):
-            z += data[q] * c.w[c.indices[q]]
-        s = c.sw[i] if c.sw != NULL else 1.0
-        L += s * loss_dloss(c.kind, z, c.y[i], c.delta, &dz)
-        S += s
-        if g != NULL:
-            a = s * dz
-            for q in range(q0, q1):
-                g[c.indices[q]] += a * data[q]
-            if c.fit_intercept:
-                g[d] += a
-    res[0] += L
-    res[1] += S
-
-
 cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
                         float64_t *g, float64_t *res, float64_t *z) noexcept nogil:
     """Softmax cross-entropy; W = w.reshape(d, K) (C order). Dense (any strides) or
@@ -272,17 +289,19 @@ cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1
     cdef const floating_in *x
     for k in range(k0, k1):
         i = _row(c, k)
-        for cc in range(K):
-            z[cc] = 0.0
         if c.layout == LAYOUT_CSR:
+            for cc in range(K):
+                z[cc] = 0.0
             q0 = c.indptr[i]
             q1 = c.indptr[i + 1]
             for q in range(q0, q1):
                 gk_axpy_nr(K, X[q], c.w + c.indices[q] * K, z)
         else:
             x = X + i * c.rs
-            for j in range(d):
-                gk_axpy_nr(K, x[j * c.cs], c.w + j * K, z)
+            if floating_in is float32_t:
+                gk_scores_float(x, c.cs, d, c.w, K, z)
+            else:
+                gk_scores_double(x, c.cs, d, c.w, K, z)
         s = c.sw[i] if c.sw != NULL else 1.0
         L += s * softmax_loss_dloss(z, c.labels[i], K, dz)
         S += s
@@ -290,9 +309,10 @@ cdef void _softmax_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1
             if c.layout == LAYOUT_CSR:
                 for q in range(q0, q1):
                     gk_axpy_nr(K, s * X[q], dz, g + c.indices[q] * K)
+            elif floating_in is float32_t:
+                gk_scores_grad_float(x, c.cs, d, s, dz, K, g)
             else:
-                for j in range(d):
-                    gk_axpy_nr(K, s * x[j * c.cs], dz, g + j * K)
+                gk_scores_grad_double(x, c.cs, d, s, dz, K, g)
     res[0] += L
     res[1] += S
 
@@ -353,9 +373,13 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
             _hessp_rows(c, <const float64_t *>c.X, k0, k1, g, res)
     elif c.layout == LAYOUT_CSR:
         if c.f32:
-            _lin_csr(c, <const float32_t *>c.X, k0, k1, g, res)
+            gk_lin_rows_csr_f32(<const float32_t *>c.X, c.indices, c.indptr, c.d, c.y, c.sw,
+                                c.w, c.fit_intercept, c.kind, c.delta, c.rows, c.start,
+                                c.step, k0, k1, g, res)
         else:
-            _lin_csr(c, <const float64_t *>c.X, k0, k1, g, res)
+            gk_lin_rows_csr_f64(<const float64_t *>c.X, c.indices, c.indptr, c.d, c.y, c.sw,
+                                c.w, c.fit_intercept, c.kind, c.delta, c.rows, c.start,
+                                c.step, k0, k1, g, res)
     elif c.layout == LAYOUT_F:
         if c.f32:
             _lin_dense_f(c, <const float32_t *>c.X, k0, k1, g, res)

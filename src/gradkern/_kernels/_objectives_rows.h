@@ -73,6 +73,55 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     res[1] += S;
 }
 
+/* The same over CSR X (data, indices, indptr; canonical: no duplicate column in
+   a row): margins of a block of rows, the vectorized loss stage, then the sparse
+   gradient updates of the block. */
+GK_CLONES
+static void GK_CAT(gk_lin_rows_csr, GK_SFX)(
+    const GK_XT *data, const gk_intp *indices, const gk_intp *indptr, gk_intp d,
+    const double *y, const double *sw, const double *w, int fit_intercept, int kind,
+    double delta, const gk_intp *rows, gk_intp start, gk_intp step, gk_intp k0,
+    gk_intp k1, double *g, double *res)
+{
+    double zb[GK_BLOCK], yb[GK_BLOCK], sb[GK_BLOCK], ab[GK_BLOCK];
+    gk_intp ib[GK_BLOCK];
+    double b = fit_intercept ? w[d] : 0.0, L = 0.0, S = 0.0;
+    gk_intp kb, t, nb, q;
+    for (kb = k0; kb < k1; kb += nb) {
+        nb = k1 - kb < GK_BLOCK ? k1 - kb : GK_BLOCK;
+        for (t = 0; t < nb; t++) {
+            gk_intp i = rows ? rows[kb + t] : start + (kb + t) * step;
+            gk_intp q1 = indptr[i + 1];
+            double z = b;
+            for (q = indptr[i]; q < q1; q++)
+                z += (double)data[q] * w[indices[q]];
+            ib[t] = i;
+            zb[t] = z;
+            yb[t] = y[i];
+            sb[t] = sw ? sw[i] : 1.0;
+        }
+        L += gk_loss_block(kind, nb, zb, yb, sb, delta, ab);
+        for (t = 0; t < nb; t++)
+            S += sb[t];
+        if (g) {
+            for (t = 0; t < nb; t++) {
+                gk_intp i = ib[t], q1 = indptr[i + 1];
+                double a = ab[t];
+                for (q = indptr[i]; q < q1; q++)
+                    g[indices[q]] += a * (double)data[q];
+            }
+            if (fit_intercept) {
+                double a0 = 0.0;
+                for (t = 0; t < nb; t++)
+                    a0 += ab[t];
+                g[d] += a0;
+            }
+        }
+    }
+    res[0] += L;
+    res[1] += S;
+}
+
 #undef GK_DOT
 #undef GK_DOT_4ROWS
 #undef GK_CAT

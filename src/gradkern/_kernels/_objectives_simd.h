@@ -39,6 +39,15 @@
 #define GK_NOTRAP
 #endif
 
+/* Helpers taking or returning vectors must be inlined into their (cloned)
+   caller: an out-of-line copy is compiled for the baseline ISA, and passing
+   32-byte vectors between an AVX2 clone and it breaks the calling convention. */
+#if defined(__GNUC__) || defined(__clang__)
+#define GK_VINLINE static inline __attribute__((always_inline))
+#else
+#define GK_VINLINE static inline
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define GK_RESTRICT __restrict__
 #else
@@ -53,7 +62,7 @@
 typedef ptrdiff_t gk_intp;
 
 /* exp(x) for x <= 0; flushed to 0 below -708 (where exp(x) < 3.4e-308). */
-static inline double gk_exp_neg(double x)
+GK_VINLINE double gk_exp_neg(double x)
 {
     const double shifter = 6755399441055744.0;          /* 1.5 * 2^52 */
     const double log2e = 1.4426950408889634;
@@ -66,21 +75,17 @@ static inline double gk_exp_neg(double x)
     memcpy(&kbits, &kd, sizeof kd);
     kd -= shifter;
     r = (xc - kd * ln2_hi) - kd * ln2_lo;               /* |r| <= ln2 / 2 */
-    /* Taylor series of exp(r) to degree 13 (truncation < 2e-17 relative) */
-    p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    /* Taylor series of exp(r) to degree 13 (truncation < 2e-17 relative), in
+       Estrin's scheme: a dependency chain of depth 6 instead of Horner's 28 */
+    {
+        double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+        double q0 = (1.0 + r) + r2 * (0.5 + r * (1.0 / 6.0));
+        double q1 = (1.0 / 24.0 + r * (1.0 / 120.0)) + r2 * (1.0 / 720.0 + r * (1.0 / 5040.0));
+        double q2 = (1.0 / 40320.0 + r * (1.0 / 362880.0)) +
+                    r2 * (1.0 / 3628800.0 + r * (1.0 / 39916800.0));
+        double q3 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+        p = (q0 + r4 * q1) + r8 * (q2 + r4 * q3);
+    }
     sbits = (kbits + 1023u) << 52;                      /* 2^k, k in [-1022, 0] */
     memcpy(&scale, &sbits, sizeof scale);
     p = p * scale;
@@ -89,7 +94,7 @@ static inline double gk_exp_neg(double x)
 
 /* log1p(e) for 0 <= e <= 1, via 2 atanh(s) with s = e / (2 + e), or
    ln 2 + 2 atanh((e - 1) / (e + 3)) above sqrt(2) - 1: |s| <= 0.1716. */
-static inline double gk_log1p_01(double e)
+GK_VINLINE double gk_log1p_01(double e)
 {
     const double ln2 = 0.69314718055994530942;
     int hi = e > 0.41421356237309503;
@@ -98,15 +103,12 @@ static inline double gk_log1p_01(double e)
     double num = hi ? em1 : e, den = hi ? ep3 : ep2;
     double s = num / den;
     double s2 = s * s, p;
-    p = 1.0 / 19.0;
-    p = p * s2 + 1.0 / 17.0;
-    p = p * s2 + 1.0 / 15.0;
-    p = p * s2 + 1.0 / 13.0;
-    p = p * s2 + 1.0 / 11.0;
-    p = p * s2 + 1.0 / 9.0;
-    p = p * s2 + 1.0 / 7.0;
-    p = p * s2 + 1.0 / 5.0;
-    p = p * s2 + 1.0 / 3.0;
+    {   /* sum_k s2^k / (2k + 3), k <= 8, in Estrin's scheme */
+        double t2 = s2 * s2, t4 = t2 * t2, t8 = t4 * t4;
+        double f0 = (1.0 / 3.0 + s2 * (1.0 / 5.0)) + t2 * (1.0 / 7.0 + s2 * (1.0 / 9.0));
+        double f1 = (1.0 / 11.0 + s2 * (1.0 / 13.0)) + t2 * (1.0 / 15.0 + s2 * (1.0 / 17.0));
+        p = (f0 + t4 * f1) + t8 * (1.0 / 19.0);
+    }
     p = (p * s2) * s;
     double add = hi ? ln2 : 0.0;
     return add + (2.0 * s + 2.0 * p);
@@ -124,12 +126,12 @@ typedef long long gk_v4i __attribute__((vector_size(32), aligned(8)));
 #define GK_SPLAT(c) ((gk_v4d){(c), (c), (c), (c)})
 #define GK_SPLATI(c) ((gk_v4i){(c), (c), (c), (c)})
 
-static inline gk_v4d gk_v_sel(gk_v4i m, gk_v4d a, gk_v4d b)
+GK_VINLINE gk_v4d gk_v_sel(gk_v4i m, gk_v4d a, gk_v4d b)
 {
     return (gk_v4d)((m & (gk_v4i)a) | (~m & (gk_v4i)b));
 }
 
-static inline gk_v4d gk_v_exp_neg(gk_v4d x)
+GK_VINLINE gk_v4d gk_v_exp_neg(gk_v4d x)
 {
     gk_v4i under = x < GK_SPLAT(-708.0);
     gk_v4d xc = gk_v_sel(under, GK_SPLAT(-708.0), x);
@@ -138,39 +140,34 @@ static inline gk_v4d gk_v_exp_neg(gk_v4d x)
     gk_v4d r, p;
     kd = kd - GK_SPLAT(6755399441055744.0);
     r = (xc - kd * GK_SPLAT(6.93147180369123816490e-01)) - kd * GK_SPLAT(1.90821492927058770002e-10);
-    p = GK_SPLAT(1.0 / 6227020800.0);
-    p = p * r + GK_SPLAT(1.0 / 479001600.0);
-    p = p * r + GK_SPLAT(1.0 / 39916800.0);
-    p = p * r + GK_SPLAT(1.0 / 3628800.0);
-    p = p * r + GK_SPLAT(1.0 / 362880.0);
-    p = p * r + GK_SPLAT(1.0 / 40320.0);
-    p = p * r + GK_SPLAT(1.0 / 5040.0);
-    p = p * r + GK_SPLAT(1.0 / 720.0);
-    p = p * r + GK_SPLAT(1.0 / 120.0);
-    p = p * r + GK_SPLAT(1.0 / 24.0);
-    p = p * r + GK_SPLAT(1.0 / 6.0);
-    p = p * r + GK_SPLAT(0.5);
-    p = p * r + GK_SPLAT(1.0);
-    p = p * r + GK_SPLAT(1.0);
+    {   /* same Estrin scheme, same operation order as gk_exp_neg */
+        gk_v4d r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+        gk_v4d q0 = (GK_SPLAT(1.0) + r) + r2 * (GK_SPLAT(0.5) + r * GK_SPLAT(1.0 / 6.0));
+        gk_v4d q1 = (GK_SPLAT(1.0 / 24.0) + r * GK_SPLAT(1.0 / 120.0)) +
+                    r2 * (GK_SPLAT(1.0 / 720.0) + r * GK_SPLAT(1.0 / 5040.0));
+        gk_v4d q2 = (GK_SPLAT(1.0 / 40320.0) + r * GK_SPLAT(1.0 / 362880.0)) +
+                    r2 * (GK_SPLAT(1.0 / 3628800.0) + r * GK_SPLAT(1.0 / 39916800.0));
+        gk_v4d q3 = GK_SPLAT(1.0 / 479001600.0) + r * GK_SPLAT(1.0 / 6227020800.0);
+        p = (q0 + r4 * q1) + r8 * (q2 + r4 * q3);
+    }
     p = p * (gk_v4d)((kbits + GK_SPLATI(1023)) << 52);
     return gk_v_sel(under, GK_SPLAT(0.0), p);
 }
 
-static inline gk_v4d gk_v_log1p_01(gk_v4d e)
+GK_VINLINE gk_v4d gk_v_log1p_01(gk_v4d e)
 {
     gk_v4i hi = e > GK_SPLAT(0.41421356237309503);
     gk_v4d num = gk_v_sel(hi, e - GK_SPLAT(1.0), e);
     gk_v4d den = gk_v_sel(hi, e + GK_SPLAT(3.0), e + GK_SPLAT(2.0));
     gk_v4d s = num / den, s2 = s * s, p;
-    p = GK_SPLAT(1.0 / 19.0);
-    p = p * s2 + GK_SPLAT(1.0 / 17.0);
-    p = p * s2 + GK_SPLAT(1.0 / 15.0);
-    p = p * s2 + GK_SPLAT(1.0 / 13.0);
-    p = p * s2 + GK_SPLAT(1.0 / 11.0);
-    p = p * s2 + GK_SPLAT(1.0 / 9.0);
-    p = p * s2 + GK_SPLAT(1.0 / 7.0);
-    p = p * s2 + GK_SPLAT(1.0 / 5.0);
-    p = p * s2 + GK_SPLAT(1.0 / 3.0);
+    {   /* same Estrin scheme as gk_log1p_01 */
+        gk_v4d t2 = s2 * s2, t4 = t2 * t2, t8 = t4 * t4;
+        gk_v4d f0 = (GK_SPLAT(1.0 / 3.0) + s2 * GK_SPLAT(1.0 / 5.0)) +
+                    t2 * (GK_SPLAT(1.0 / 7.0) + s2 * GK_SPLAT(1.0 / 9.0));
+        gk_v4d f1 = (GK_SPLAT(1.0 / 11.0) + s2 * GK_SPLAT(1.0 / 13.0)) +
+                    t2 * (GK_SPLAT(1.0 / 15.0) + s2 * GK_SPLAT(1.0 / 17.0));
+        p = (f0 + t4 * f1) + t8 * GK_SPLAT(1.0 / 19.0);
+    }
     p = (p * s2) * s;
     return gk_v_sel(hi, GK_SPLAT(0.69314718055994530942), GK_SPLAT(0.0)) +
            (GK_SPLAT(2.0) * s + GK_SPLAT(2.0) * p);
@@ -181,7 +178,7 @@ static inline gk_v4d gk_v_log1p_01(gk_v4d e)
 
 /* logistic loss (times s) and s * (sigmoid(z) - y) of one sample: the scalar
    twin of the vector lanes below */
-static inline double gk_logistic_one(double zt, double yt, double st, double *dzt)
+GK_VINLINE double gk_logistic_one(double zt, double yt, double st, double *dzt)
 {
     double nz, e, small, lp, hv, sg, nsmall;
     uint64_t zbits;
@@ -264,15 +261,22 @@ static double gk_loss_block(int kind, gk_intp n, const double *GK_RESTRICT z,
 
 /* Softmax cross-entropy of one sample: scores z[0:K] (IN), class label;
    dz[0:K] = softmax(z) - onehot(label) (OUT); returns logsumexp(z) - z[label].
-   exp runs 4 lanes at a time (the scalar tail does the same operations). */
+   With M the (first) top class, exp(z[M] - max) = 1 exactly and the rest
+   r = sum_{c != M} exp(z[c] - max) is kept apart: the sum is 1 + r, the loss
+   log1p(r) + max - z[label], and for label == M, p - 1 = -r / (1 + r). A sure
+   class thus keeps full relative precision in loss and gradient. exp runs 4
+   lanes at a time (the scalar tail does the same operations). */
 GK_CLONES
 static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_intp K,
                                double *GK_RESTRICT dz)
 {
-    double m = z[0], s = 0.0, inv;
-    gk_intp c = 0;
-    for (c = 1; c < K; c++)
-        m = z[c] > m ? z[c] : m;
+    double m = z[0], rest = 0.0, inv;
+    gk_intp c = 0, top = 0;
+    for (c = 1; c < K; c++) {      /* selects, not branches: random scores */
+        int gt = z[c] > m;
+        top = gt ? c : top;
+        m = gt ? z[c] : m;
+    }
     c = 0;
 #if GK_HAVE_VEC
     for (; c + 4 <= K; c += 4) {
@@ -285,16 +289,16 @@ static double gk_softmax_dloss(const double *GK_RESTRICT z, gk_intp label, gk_in
     for (; c < K; c++)
         dz[c] = gk_exp_neg(z[c] - m);
     for (c = 0; c < K; c++)
-        s += dz[c];
-    inv = 1.0 / s;
+        rest += c != top ? dz[c] : 0.0;
+    inv = 1.0 / (1.0 + rest);
     for (c = 0; c < K; c++)
         dz[c] *= inv;
-    dz[label] -= 1.0;
-    return m + log(s) - z[label];
+    dz[label] = label == top ? -rest * inv : dz[label] - 1.0;
+    return log1p(rest) + (m - z[label]);
 }
 
 /* y[0:n] += a * x[0:n] with x and y not overlapping (so it vectorizes). */
-static inline void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
+GK_VINLINE void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
                               double *GK_RESTRICT y)
 {
     gk_intp j;
@@ -304,7 +308,7 @@ static inline void gk_axpy_nr(gk_intp n, double a, const double *GK_RESTRICT x,
 
 /* x . w with 4 interleaved partial sums (fixed order, no serial add chain). */
 #define GK_DOT4(XT)                                                              \
-    static inline double gk_dot4_##XT(const XT *GK_RESTRICT x,                    \
+    GK_VINLINE double gk_dot4_##XT(const XT *GK_RESTRICT x,                    \
                                       const double *GK_RESTRICT w, gk_intp d)     \
     {                                                                            \
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                           \
@@ -325,14 +329,14 @@ GK_DOT4(float)
 #if GK_HAVE_VEC
 typedef float gk_v4f __attribute__((vector_size(16), aligned(4)));
 
-static inline gk_v4d gk_vload_double(const double *p)
+GK_VINLINE gk_v4d gk_vload_double(const double *p)
 {
     gk_v4d v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline gk_v4d gk_vload_float(const float *p)
+GK_VINLINE gk_v4d gk_vload_float(const float *p)
 {
     gk_v4f v;
     memcpy(&v, p, sizeof v);
@@ -342,13 +346,19 @@ static inline gk_v4d gk_vload_float(const float *p)
 /* z[r] = x_r . w + b for the 4 rows x[0:4]: lane l of row r's accumulator holds
    the partial sum s_l of gk_dot4 (the tail goes to s0), then (s0 + s1) + (s2 + s3):
    bitwise what gk_dot4 gives, with 4 independent add chains instead of one. */
+#define GK_DOT_REDUCE(a, r)                                                      \
+    {                                                                            \
+        double s0 = (a)[0];                                                      \
+        for (j = d4; j < d; j++)                                                 \
+            s0 += (double)x[r][j] * w[j];                                        \
+        z[r] = ((s0 + (a)[1]) + ((a)[2] + (a)[3])) + b;                          \
+    }
 #define GK_DOT4ROWS(XT)                                                          \
-    static inline void gk_dot4rows_##XT(const XT *const *x, const double *w,      \
+    GK_VINLINE void gk_dot4rows_##XT(const XT *const *x, const double *w,      \
                                         gk_intp d, double b, double *z)          \
     {                                                                            \
         gk_v4d a0 = GK_SPLAT(0.0), a1 = a0, a2 = a0, a3 = a0, wv;                \
         gk_intp j, d4 = d - d % 4;                                               \
-        int r;                                                                   \
         for (j = 0; j < d4; j += 4) {                                            \
             wv = gk_vload_double(w + j);                                         \
             a0 += gk_vload_##XT(x[0] + j) * wv;                                  \
@@ -356,19 +366,75 @@ static inline gk_v4d gk_vload_float(const float *p)
             a2 += gk_vload_##XT(x[2] + j) * wv;                                  \
             a3 += gk_vload_##XT(x[3] + j) * wv;                                  \
         }                                                                        \
-        {                                                                        \
-            gk_v4d acc[4] = {a0, a1, a2, a3};                                    \
-            for (r = 0; r < 4; r++) {                                            \
-                double s0 = acc[r][0];                                           \
-                for (j = d4; j < d; j++)                                         \
-                    s0 += (double)x[r][j] * w[j];                                \
-                z[r] = ((s0 + acc[r][1]) + (acc[r][2] + acc[r][3])) + b;         \
-            }                                                                    \
-        }                                                                        \
+        GK_DOT_REDUCE(a0, 0)                                                     \
+        GK_DOT_REDUCE(a1, 1)                                                     \
+        GK_DOT_REDUCE(a2, 2)                                                     \
+        GK_DOT_REDUCE(a3, 3)                                                     \
     }
 GK_DOT4ROWS(double)
 GK_DOT4ROWS(float)
 #endif
+
+/* Class scores of one dense row: z[0:K] = sum_j x[j * cs] * W[j, 0:K] (W C-ordered,
+   d x K). Classes go 4 at a time into vector accumulators kept in registers (two
+   per group, even and odd j, summed at the end), so the sum over j is not a
+   chain of loads and stores through z. */
+#if GK_HAVE_VEC
+#define GK_SCORES(XT)                                                            \
+    GK_CLONES static void gk_scores_##XT(const XT *x, gk_intp cs, gk_intp d,         \
+                                      const double *W, gk_intp K, double *z)      \
+    {                                                                            \
+        gk_intp c = 0, j;                                                        \
+        for (; c + 4 <= K; c += 4) {                                             \
+            gk_v4d a0 = GK_SPLAT(0.0), a1 = a0;                                  \
+            for (j = 0; j + 2 <= d; j += 2) {                                    \
+                a0 += GK_SPLAT((double)x[j * cs]) * gk_vload_double(W + j * K + c); \
+                a1 += GK_SPLAT((double)x[(j + 1) * cs]) *                         \
+                      gk_vload_double(W + (j + 1) * K + c);                      \
+            }                                                                    \
+            if (j < d)                                                           \
+                a0 += GK_SPLAT((double)x[j * cs]) * gk_vload_double(W + j * K + c); \
+            a0 += a1;                                                            \
+            memcpy(z + c, &a0, sizeof a0);                                       \
+        }                                                                        \
+        for (; c < K; c++) {                                                     \
+            double s0 = 0.0, s1 = 0.0;                                           \
+            for (j = 0; j + 2 <= d; j += 2) {                                    \
+                s0 += (double)x[j * cs] * W[j * K + c];                          \
+                s1 += (double)x[(j + 1) * cs] * W[(j + 1) * K + c];              \
+            }                                                                    \
+            if (j < d)                                                           \
+                s0 += (double)x[j * cs] * W[j * K + c];                          \
+            z[c] = s0 + s1;                                                      \
+        }                                                                        \
+    }
+#else
+#define GK_SCORES(XT)                                                            \
+    GK_CLONES static void gk_scores_##XT(const XT *x, gk_intp cs, gk_intp d,         \
+                                      const double *W, gk_intp K, double *z)      \
+    {                                                                            \
+        gk_intp c, j;                                                            \
+        for (c = 0; c < K; c++)                                                  \
+            z[c] = 0.0;                                                          \
+        for (j = 0; j < d; j++)                                                  \
+            gk_axpy_nr(K, (double)x[j * cs], W + j * K, z);                      \
+    }
+#endif
+GK_SCORES(double)
+GK_SCORES(float)
+
+/* Gradient of one dense row: G[j, 0:K] += (s x[j * cs]) * dz[0:K] for all j. */
+#define GK_SCORES_GRAD(XT)                                                       \
+    GK_CLONES static void gk_scores_grad_##XT(const XT *x, gk_intp cs, gk_intp d, \
+                                              double s, const double *dz,        \
+                                              gk_intp K, double *G)              \
+    {                                                                            \
+        gk_intp j;                                                               \
+        for (j = 0; j < d; j++)                                                  \
+            gk_axpy_nr(K, s * (double)x[j * cs], dz, G + j * K);                 \
+    }
+GK_SCORES_GRAD(double)
+GK_SCORES_GRAD(float)
 
 #define GK_XT double
 #define GK_SFX f64
