@@ -44,10 +44,19 @@ METHODS = ("2-point", "3-point", "cs", "richardson")
 #: C signatures accepted from a ``scipy.LowLevelCallable``.
 LLC_SIGNATURES = ("double (int, double *, void *)", "double (int, const double *, void *)")
 _EPSILON = np.sqrt(np.finfo(float).eps)
-#: Bytes of points per call of a vectorized function (bounds the memory used).
-VECTORIZED_CHUNK_BYTES = 1 << 23
+#: Bytes of points per call of a vectorized function: bounds the memory used, and 2 MB
+#: keeps the temporaries of numpy code in cache (8 MB was 4x slower at n=1000).
+VECTORIZED_CHUNK_BYTES = 1 << 21
 #: With workers=None a C objective uses all threads, each taking at least this many points.
 LLC_AUTO_POINTS_PER_THREAD = 256
+#: ... and at least this much work (points * n): waking OpenMP threads costs a scheduler
+#: time slice on a busy machine, where 2 threads at n=1000 ran 10x slower than 1.
+LLC_AUTO_WORK_PER_THREAD = 4_000_000
+
+
+def _llc_auto_points_per_thread(n):
+    """Points each thread must get before workers=None uses another thread."""
+    return max(LLC_AUTO_POINTS_PER_THREAD, -(-LLC_AUTO_WORK_PER_THREAD // max(1, n)))
 _TASKS_PER_WORKER = 4
 _DEFAULT_TASKS = 16
 
@@ -108,7 +117,8 @@ class _Objective:
     # -- many points ------------------------------------------------------------
     def threads_for(self, k):
         if self.auto_threads:
-            return max(1, min(self.n_threads, k // LLC_AUTO_POINTS_PER_THREAD))
+            return max(1, min(self.n_threads,
+                              k // _llc_auto_points_per_thread(self.base.shape[0])))
         return self.n_threads
 
     def points(self, ci, di, cj=None, dj=None):
@@ -301,6 +311,9 @@ def _absolute_step(rel_step, abs_step, x0, f0, method):
     return np.where(dx == 0, default, h)
 
 
+_NEG_INF, _POS_INF = np.float64(-np.inf), np.float64(np.inf)
+
+
 def _prepare_bounds(bounds, x0):
     """(lb, ub, bounded): float arrays of x0's shape, checked for consistency."""
     try:
@@ -308,9 +321,9 @@ def _prepare_bounds(bounds, x0):
     except (TypeError, ValueError):
         raise ValueError("bounds must be a pair (lb, ub) of scalars or arrays of the "
                          "shape of x0") from None
-    if (isinstance(lb, numbers.Real) and isinstance(ub, numbers.Real)
+    if (type(lb) in (float, int, np.float64) and type(ub) in (float, int, np.float64)
             and lb == -np.inf and ub == np.inf):        # the default: no bounds
-        return np.full(x0.shape, -np.inf), np.full(x0.shape, np.inf), False
+        return _NEG_INF, _POS_INF, False      # scalars: broadcast wherever they are used
     lb = np.asarray(lb, dtype=float)
     ub = np.asarray(ub, dtype=float)
     if lb.ndim == 0:
@@ -603,17 +616,22 @@ def _check_llc(fun):
                          + ", ".join(repr(s) for s in LLC_SIGNATURES))
 
 
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _prepare_x0(x0):
     arr = np.asarray(x0)
-    if arr.dtype.kind not in "biuf":
+    dt = arr.dtype
+    if dt.kind not in "biuf":
         raise TypeError(f"`x0` must be real numbers, got dtype {arr.dtype}")
-    dt = arr.dtype if arr.dtype in (np.float32, np.float64) else np.float64
-    x = np.atleast_1d(np.array(arr, dtype=dt, copy=True))
+    if dt not in _FLOAT_DTYPES:
+        dt = np.float64
+    x = np.array(arr, dtype=dt, copy=True, ndmin=1, order="C")
     if x.ndim > 1:
         raise ValueError("`x0` must have at most 1 dimension.")
     if not np.isfinite(x).all():
         raise ValueError("`x0` must contain only finite values (no NaN or inf).")
-    return np.ascontiguousarray(x)
+    return x
 
 
 def _approx(fun, x0, method="3-point", rel_step=None, abs_step=None, f0=None,
@@ -700,7 +718,7 @@ def _approx(fun, x0, method="3-point", rel_step=None, abs_step=None, f0=None,
     if (kind == "llc" and method == "2-point" and sparsity is None):
         g = np.empty(x0.size)
         _k.gradient_2point_llc(_capsule(fun), x0, _as_f64(h), float(f0d[0]), g, n_threads,
-                               LLC_AUTO_POINTS_PER_THREAD if workers is None else 1)
+                               _llc_auto_points_per_thread(x0.size) if workers is None else 1)
         info["nfev"] = nfev + x0.size
         return g, info, 1
 
@@ -836,7 +854,7 @@ def approx_derivative(fun, x0, method='3-point', rel_step=None, abs_step=None, f
         nt = _LLC_ALL_THREADS if workers is None else effective_n_threads(workers, "workers")
         _k.gradient_2point_llc(_capsule(fun), np.ascontiguousarray(x0), None,
                                None if f0 is None else float(np.atleast_1d(f0)[0]), J, nt,
-                               LLC_AUTO_POINTS_PER_THREAD if workers is None else 1)
+                               _llc_auto_points_per_thread(x0.size) if workers is None else 1)
         if full_output:
             return J, {"nfev": J.shape[0] + (f0 is None)}
         return J

@@ -492,3 +492,13 @@ def test_dask_local_cluster():
                                     full_output=True)
     assert_array_equal(J, ref)
     assert info["nfev"] == rinfo["nfev"]
+
+
+def test_demo_runs_and_reports_accuracy(capsys):
+    from gradkern._demo_numdiff import accuracy_rows, demo
+    demo(quick=True)
+    out = capsys.readouterr().out
+    assert "gradkern 2-point, C (LowLevelCallable)" in out and "richardson" in out
+    rows = accuracy_rows(12, with_numdifftools=False)
+    rich = [r for r in rows if r[1] == "gradkern richardson"]
+    assert len(rich) == 4 and all(r[2] <= 1e-10 and r[3] == 3 * 12 + 1 for r in rich)

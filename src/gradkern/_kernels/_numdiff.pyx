@@ -105,8 +105,16 @@ def eval_points_py(object fun, tuple args, dict kwargs, cnp.ndarray x0,
     cdef const double *x0d = <const double *>cnp.PyArray_DATA(x0)
     cdef const float *x0f = <const float *>cnp.PyArray_DATA(x0)
     cdef object res
+    cdef cnp.npy_intp dims[1]
+    cdef size_t nbytes = cnp.PyArray_NBYTES(x0)
+    if cnp.PyArray_NDIM(x0) != 1 or not cnp.PyArray_IS_C_CONTIGUOUS(x0) or typenum not in (
+            cnp.NPY_DOUBLE, cnp.NPY_FLOAT, cnp.NPY_CDOUBLE):
+        raise ValueError("x0 must be a contiguous 1-D float32, float64 or complex128 array")
+    dims[0] = cnp.PyArray_DIM(x0, 0)
     for p in range(k):
-        x = <cnp.ndarray>cnp.PyArray_NewCopy(x0, cnp.NPY_CORDER)
+        # a fresh array per call (cheaper than PyArray_NewCopy's generic copy)
+        x = <cnp.ndarray>cnp.PyArray_EMPTY(1, dims, typenum, 0)
+        memcpy(cnp.PyArray_DATA(x), cnp.PyArray_DATA(x0), nbytes)
         i = ci[p]
         if typenum == cnp.NPY_DOUBLE:
             xd = <double *>cnp.PyArray_DATA(x)
@@ -137,11 +145,21 @@ def eval_rows_py(object fun, tuple args, dict kwargs, cnp.ndarray X,
                  double[:, ::1] out, bint imag):
     """Evaluate ``fun`` at each row of the 2-D C-contiguous array ``X`` (a fresh
     copy of the row per call); values (or imaginary parts) to ``out`` (OUT)."""
-    cdef intp_t k = X.shape[0], m = out.shape[1], p
+    cdef intp_t k, m = out.shape[1], p
     cdef cnp.ndarray x
     cdef object res
+    cdef cnp.npy_intp dims[1]
+    cdef int typenum = cnp.PyArray_TYPE(X)
+    cdef size_t row_bytes
+    cdef char *data = <char *>cnp.PyArray_DATA(X)
+    if X.ndim != 2 or not cnp.PyArray_IS_C_CONTIGUOUS(X):
+        raise ValueError("X must be a C-contiguous 2-D array")
+    k = X.shape[0]
+    dims[0] = X.shape[1]
+    row_bytes = X.shape[1] * cnp.PyArray_ITEMSIZE(X)
     for p in range(k):
-        x = <cnp.ndarray>cnp.PyArray_NewCopy(X[p], cnp.NPY_CORDER)
+        x = <cnp.ndarray>cnp.PyArray_EMPTY(1, dims, typenum, 0)
+        memcpy(cnp.PyArray_DATA(x), data + p * row_bytes, row_bytes)
         res = _call(fun, x, args, kwargs)
         _store_result(res, &out[p, 0], m, imag)
         if PyErr_CheckSignals() != 0:
