@@ -157,6 +157,9 @@ class BuildExt(build_ext):
 def extensions():
     macros = [("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")]
     exts = []
+    # C helper headers: a change to any of them rebuilds the kernels (setuptools only
+    # compares the .c file otherwise, which Cython does not rewrite for a header edit).
+    headers = sorted(glob.glob(os.path.join(KERNEL_DIR, "*.h")))
     for pyx in sorted(glob.glob(os.path.join(KERNEL_DIR, "*.pyx"))):
         name = os.path.splitext(os.path.basename(pyx))[0]
         exts.append(
@@ -165,6 +168,7 @@ def extensions():
                 [pyx],
                 include_dirs=[np.get_include(), KERNEL_DIR],
                 define_macros=macros,
+                depends=headers,
             )
         )
     # Safety checks are off in release builds and on in GRADKERN_DEBUG builds; they

@@ -19,6 +19,8 @@ from gradkern._version import __version__
 from gradkern._config import show_config
 from gradkern._kernels._platform import effective_n_threads, openmp_enabled
 
+__all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
+
 
 def get_include():
     """Directory to add to Cython's include path to ``cimport gradkern._kernels.*``.
@@ -33,20 +35,19 @@ def get_include():
     return _os.path.dirname(_os.path.dirname(_os.path.dirname(_os.path.abspath(k.__file__))))
 
 
-# --- optim ---
-from gradkern import optim  # noqa: E402
+# Each concern adds its public names below, in a block of its own.
 
 # --- numdiff ---
-from gradkern.numdiff import (approx_derivative, approx_fprime, check_grad, gradient,  # noqa: E402
+from gradkern.numdiff import (approx_derivative, approx_fprime, check_grad, gradient,
                               jacobian, hessian)
-
-__all__ = ["__version__", "show_config", "get_include", "effective_n_threads", "openmp_enabled"]
-__all__ += ["optim"]
 __all__ += ["approx_derivative", "approx_fprime", "check_grad", "gradient", "jacobian", "hessian"]
+
+# --- optim ---
+from gradkern import optim
+__all__ += ["optim"]
 
 # --- objectives ---
 from gradkern import objectives  # noqa: E402
-
 __all__ += ["objectives"]
 
 # --- minimize ---

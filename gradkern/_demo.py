@@ -1,5 +1,6 @@
 """``python -m gradkern demo``: run real problems end to end with the kernels built so
 far and print how they compare with numpy/scipy on this machine."""
+import importlib
 import time
 
 import numpy as np
@@ -45,14 +46,31 @@ def demo_bandwidth(quick=False):
     print(format_table(["implementation", "median [ms]", "GB/s", "speedup vs numpy"], rows))
 
 
-SECTIONS = [demo_bandwidth]
+# Each concern's demo lives in ``gradkern/_demo_<concern>.py`` as ``demo(quick=False)``;
+# they run in this order after the bandwidth floor (a concern not built yet is skipped).
+CONCERNS = ["numdiff", "objectives", "optim", "minimize"]
+
+
+def sections():
+    """The demo functions to run: the bandwidth floor, then each concern's ``demo``."""
+    found = [demo_bandwidth]
+    for name in CONCERNS:
+        try:
+            mod = importlib.import_module(f"gradkern._demo_{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"gradkern._demo_{name}":
+                raise  # the demo exists but something it needs is missing: a real error
+            continue
+        found.append(mod.demo)
+    return found
 
 
 def main(quick=False):
     import gradkern
     print(f"gradkern {gradkern.__version__} demo ({'quick' if quick else 'full'})\n")
-    for section in SECTIONS:
+    for section in sections():
         t0 = time.perf_counter()
         section(quick=quick)
-        print(f"[{section.__name__} done in {time.perf_counter() - t0:.1f} s]\n")
+        name = f"{section.__module__.rsplit('.', 1)[-1]}.{section.__name__}"
+        print(f"[{name} done in {time.perf_counter() - t0:.1f} s]\n")
     return 0
