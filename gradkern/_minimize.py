@@ -1,10 +1,10 @@
 """A drop-in optimizer driver: ``gradkern.minimize`` and ``gradkern.scipy_method``.
 
 The driver runs the fused updates of :mod:`gradkern.optim` (Adam, SGD, ...)
-and a projected gradient descent with Armijo backtracking (``'gd'``) with
-scipy's conventions: the same ``fun``/``jac``/``bounds``/``callback``
-arguments, an :class:`scipy.optimize.OptimizeResult`, scipy's status messages,
-and a callable method that ``scipy.optimize.minimize(method=...)`` accepts.
+and a projected gradient descent (``'gd'``: Barzilai-Borwein trial steps,
+Armijo backtracking) with scipy's conventions: the same
+``fun``/``jac``/``bounds``/``callback`` arguments, an
+:class:`scipy.optimize.OptimizeResult`, scipy's status messages, and a callable method that ``scipy.optimize.minimize(method=...)`` accepts.
 
 Per iteration the driver does one gradient evaluation, one optimizer step in
 place on a float64 copy of ``x0``, an optional projection onto the bounds and
@@ -336,9 +336,9 @@ def minimize(fun, x0, args=(), method="adam", jac=None, bounds=None, callback=No
     args : tuple, optional
         Extra arguments passed to ``fun`` and ``jac``.
     method : str, optional
-        ``'gd'`` (projected gradient descent with Armijo backtracking) or any
-        :mod:`gradkern.optim` class name in lower case (``'adam'``, ``'sgd'``,
-        ...; see :func:`available_methods`). Default ``'adam'``.
+        ``'gd'`` (projected gradient descent, Barzilai-Borwein trial steps
+        and Armijo backtracking) or any :mod:`gradkern.optim` class name in
+        lower case (``'adam'``, ``'sgd'``, ...; see :func:`available_methods`). Default ``'adam'``.
     jac : callable, True, {'2-point', '3-point', 'cs', 'richardson'} or None
         Gradient: ``jac(x, *args) -> array of shape (n,)``; ``True`` when ``fun``
         returns ``(f, g)``; a finite-difference scheme of
