@@ -4,7 +4,8 @@ The driver runs the fused updates of :mod:`gradkern.optim` (Adam, SGD, ...)
 and a projected gradient descent (``'gd'``: Barzilai-Borwein trial steps,
 Armijo backtracking) with scipy's conventions: the same
 ``fun``/``jac``/``bounds``/``callback`` arguments, an
-:class:`scipy.optimize.OptimizeResult`, scipy's status messages, and a callable method that ``scipy.optimize.minimize(method=...)`` accepts.
+:class:`scipy.optimize.OptimizeResult`, scipy's status messages, and a callable
+method that ``scipy.optimize.minimize(method=...)`` accepts.
 
 Per iteration the driver does one gradient evaluation, one optimizer step in
 place on a float64 copy of ``x0``, an optional projection onto the bounds and
