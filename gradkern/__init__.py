@@ -49,3 +49,7 @@ __all__ += ["optim"]
 # --- objectives ---
 from gradkern import objectives
 __all__ += ["objectives"]
+
+# --- minimize ---
+from gradkern._minimize import minimize, scipy_method, available_methods as minimize_methods
+__all__ += ["minimize", "scipy_method", "minimize_methods"]
