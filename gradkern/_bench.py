@@ -147,6 +147,17 @@ def plot(rows, path):
     plt.close(fig)
 
 
+def plot_minimize_convergence(plot_path, quick=False):
+    """Next to the ratio chart ``plot_path``, save the convergence plot (loss vs
+    iteration of gradkern's minimize methods beside scipy) as ``<stem>-convergence.png``."""
+    from gradkern._demo_minimize import plot_convergence
+    stem, ext = os.path.splitext(plot_path)
+    path = f"{stem}-convergence{ext or '.png'}"
+    plot_convergence(path, quick=quick)
+    print(f"saved {path}")
+    return path
+
+
 def main(quick=False, json_path=None, plot_path=None, select=None, bench_dir=None,
          markdown=False, extra_args=(), wide=False, load=None, grep=None):
     if load:  # summarize a saved run instead of running the suite
@@ -173,6 +184,7 @@ def main(quick=False, json_path=None, plot_path=None, select=None, bench_dir=Non
         if plot_path:
             plot(rows, plot_path)
             print(f"saved {plot_path}")
+            plot_minimize_convergence(plot_path, quick)
         return code
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)

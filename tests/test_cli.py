@@ -77,3 +77,12 @@ def test_bench_missing_dir_is_a_clear_error(tmp_path):
                        cwd=tmp_path, capture_output=True, text=True, timeout=120,
                        env={**os.environ, "GRADKERN_BENCH_DIR": ""})
     assert r.returncode == 2 and "bench/ folder" in r.stderr
+
+
+def test_bench_plot_writes_the_convergence_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    from gradkern._bench import plot_minimize_convergence
+    path = plot_minimize_convergence(str(tmp_path / "bench.png"), quick=True)
+    assert path.endswith("bench-convergence.png")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
