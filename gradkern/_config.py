@@ -43,6 +43,7 @@ def config():
         "max_threads": _platform.max_threads(),
         "num_procs": _platform.num_procs(),
         "simd": _platform.simd_level(),
+        "dispatch": _platform.runtime_dispatch(),
         "debug_build": info.get("debug", False),
         "kernels": kernel_modules(),
     }
@@ -65,6 +66,9 @@ def show_config():
     print(f"  cython       : {c['cython']}")
     omp = "enabled" if c["openmp"] else "disabled"
     print(f"  OpenMP       : {omp} (max threads {c['max_threads']}, procs {c['num_procs']})")
-    print(f"  SIMD level   : {c['simd']}")
+    print(f"  SIMD level   : {c['simd']} (baseline of every kernel)")
+    dispatch = {"avx2": "AVX2 variants in use", "baseline": "baseline variants (no AVX2 here)",
+                "off": "off (baseline loops only)"}[c["dispatch"]]
+    print(f"  dispatch     : {dispatch} -- optimizer and objective loops chosen at load time")
     print(f"  debug build  : {c['debug_build']}")
     print(f"  kernels      : {', '.join(c['kernels'])}")

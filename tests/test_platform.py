@@ -54,3 +54,12 @@ def test_build_info_recorded():
     if not info["debug"]:
         assert "-O3" in info["compile_args"] and "-fno-math-errno" in info["compile_args"]
     assert "-ffast-math" not in info["compile_args"]
+
+
+def test_runtime_dispatch_is_consistent_with_the_kernels():
+    from gradkern._kernels import _optim, _platform
+    mode = _platform.runtime_dispatch()
+    assert mode in ("avx2", "baseline", "off")
+    # one definition (gk_dispatch.h) decides for every kernel module
+    assert (mode != "off") == _optim.isa_dispatch()
+    assert gradkern._config.config()["dispatch"] == mode

@@ -47,6 +47,20 @@ def simd_level():
     return GK_SIMD_LEVEL.decode("ascii")
 
 
+cdef extern from "gk_dispatch.h":
+    int GK_CLONES_ON
+    int gk_dispatch_avx2()
+
+
+def runtime_dispatch():
+    """Which variant of the load-time dispatched loops (gk_dispatch.h) runs here:
+    ``"avx2"``, ``"baseline"`` (built with variants, CPU without AVX2), or ``"off"``
+    (built without variants: other compiler/platform, debug build, GK_NO_CLONES)."""
+    if not GK_CLONES_ON:
+        return "off"
+    return "avx2" if gk_dispatch_avx2() else "baseline"
+
+
 def effective_n_threads(n_threads, name="n_threads"):
     """Validate a user's ``n_threads`` and return the number of threads to use.
 

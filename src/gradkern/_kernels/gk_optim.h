@@ -9,7 +9,7 @@
  * gives bit-identical results; only the vector width differs.
  *
  * Arrays may alias each other (e.g. a grad that is its param): no `restrict`.
- * Define GK_NO_CLONES to build the baseline variant only.
+ * Define GK_NO_CLONES to build the baseline variant only (see gk_dispatch.h).
  */
 #ifndef GK_OPTIM_H
 #define GK_OPTIM_H
@@ -17,14 +17,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__) && !defined(GK_NO_CLONES) && (__GNUC__ >= 8)
-#define GK_CLONES __attribute__((target_clones("avx2", "default")))
-#define GK_CLONES_ON 1
-#else
-#define GK_CLONES
-#define GK_CLONES_ON 0
-#endif
+#include "gk_dispatch.h"  /* GK_CLONES: AVX2 + baseline variants chosen at load time */
 
 /* One loop per store pattern (amsgrad adds a store); value-only flags are selects. */
 #define GK_ADAM_BODY(T, SQRT, AMS)                                               \
