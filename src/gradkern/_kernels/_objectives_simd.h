@@ -58,6 +58,7 @@
 #define GK_LOSS_LOGISTIC 1
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
+#define GK_SMALL_D 16   /* d <= this: the unrolled C-order row loop */
 
 typedef ptrdiff_t gk_intp;
 
