@@ -40,11 +40,23 @@ GK_VINLINE void GK_SMALL(
         gt[j - d4] = g ? g[j] : 0.0;
     for (kb = k0; kb < k1; kb += nb) {
         nb = k1 - kb < GK_BLOCK ? k1 - kb : GK_BLOCK;
-        for (t = 0; t < nb; t++) {
-            gk_intp i = rows ? rows[kb + t] : start + (kb + t) * step;
-            xp[t] = X + i * rs;
-            yb[t] = y[i];
-            sb[t] = sw ? sw[i] : 1.0;
+        if (rows) {
+            for (t = 0; t < nb; t++) {
+                gk_intp i = rows[kb + t];
+                xp[t] = X + i * rs;
+                yb[t] = y[i];
+                sb[t] = sw ? sw[i] : 1.0;
+            }
+        } else {
+            /* running index and pointer: GCC would otherwise vectorize this loop
+               with emulated 64-bit multiplies */
+            gk_intp i = start + kb * step, xs = step * rs;
+            const GK_XT *xr = X + i * rs;
+            for (t = 0; t < nb; t++, i += step, xr += xs) {
+                xp[t] = xr;
+                yb[t] = y[i];
+                sb[t] = sw ? sw[i] : 1.0;
+            }
         }
         for (t = 0; t + 4 <= nb; t += 4) {
             const GK_XT *const *x = xp + t;
