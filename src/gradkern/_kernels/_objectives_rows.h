@@ -13,7 +13,6 @@
  * res[1]. sw NULL means unit weights. */
 #if GK_HAVE_VEC
 #define GK_SMALL GK_CAT(gk_lin_rows_small, GK_SFX)
-#define GK_VLOAD GK_CAT(gk_vload, GK_XT)
 /* gk_lin_rows_c for d <= GK_SMALL_D, inlined with a constant d (see the switch
    below) so every loop over features is unrolled: the margins of 4 rows at a
    time (bitwise the sums of GK_DOT_4ROWS / GK_DOT), and the gradient kept in
@@ -27,6 +26,10 @@ GK_VINLINE void GK_SMALL(
 {
     double zb[GK_BLOCK], yb[GK_BLOCK], sb[GK_BLOCK], ab[GK_BLOCK];
     const GK_XT *xp[GK_BLOCK];
+    const double *xq[GK_BLOCK];
+#if GK_IS_F32
+    double xd[GK_BLOCK * GK_SMALL_D];
+#endif
     const gk_intp d4 = d - d % 4, nv = d4 / 4;
     gk_v4d wv[GK_SMALL_D / 4], gv[GK_SMALL_D / 4];
     double gt[4], gb = 0.0;
@@ -58,15 +61,27 @@ GK_VINLINE void GK_SMALL(
                 sb[t] = sw ? sw[i] : 1.0;
             }
         }
+#if GK_IS_F32
+        /* float32 rows converted to double once per block, read twice below */
+        for (t = 0; t < nb; t++) {
+            double *o = xd + t * d;
+            for (j = 0; j < d; j++)
+                o[j] = (double)xp[t][j];
+            xq[t] = o;
+        }
+#else
+        for (t = 0; t < nb; t++)
+            xq[t] = xp[t];
+#endif
         for (t = 0; t + 4 <= nb; t += 4) {
-            const GK_XT *const *x = xp + t;
+            const double *const *x = xq + t;
             double *z = zb + t;
             gk_v4d a0 = GK_SPLAT(0.0), a1 = a0, a2 = a0, a3 = a0;
             for (c = 0; c < nv; c++) {
-                a0 += GK_VLOAD(x[0] + 4 * c) * wv[c];
-                a1 += GK_VLOAD(x[1] + 4 * c) * wv[c];
-                a2 += GK_VLOAD(x[2] + 4 * c) * wv[c];
-                a3 += GK_VLOAD(x[3] + 4 * c) * wv[c];
+                a0 += gk_vload_double(x[0] + 4 * c) * wv[c];
+                a1 += gk_vload_double(x[1] + 4 * c) * wv[c];
+                a2 += gk_vload_double(x[2] + 4 * c) * wv[c];
+                a3 += gk_vload_double(x[3] + 4 * c) * wv[c];
             }
             GK_DOT_REDUCE(a0, 0)
             GK_DOT_REDUCE(a1, 1)
@@ -74,28 +89,28 @@ GK_VINLINE void GK_SMALL(
             GK_DOT_REDUCE(a3, 3)
         }
         for (; t < nb; t++)
-            zb[t] = GK_DOT(xp[t], w, d) + b;
+            zb[t] = gk_dot4_double(xq[t], w, d) + b;
         L += gk_loss_block(kind, nb, zb, yb, sb, delta, ab);
         for (t = 0; t < nb; t++)
             S += sb[t];
         if (g) {
             for (t = 0; t + 4 <= nb; t += 4) {
-                const GK_XT *x0 = xp[t], *x1 = xp[t + 1], *x2 = xp[t + 2], *x3 = xp[t + 3];
+                const double *x0 = xq[t], *x1 = xq[t + 1], *x2 = xq[t + 2], *x3 = xq[t + 3];
                 double a0 = ab[t], a1 = ab[t + 1], a2 = ab[t + 2], a3 = ab[t + 3];
                 gk_v4d v0 = GK_SPLAT(a0), v1 = GK_SPLAT(a1), v2 = GK_SPLAT(a2), v3 = GK_SPLAT(a3);
                 for (c = 0; c < nv; c++)
-                    gv[c] += (v0 * GK_VLOAD(x0 + 4 * c) + v1 * GK_VLOAD(x1 + 4 * c)) +
-                             (v2 * GK_VLOAD(x2 + 4 * c) + v3 * GK_VLOAD(x3 + 4 * c));
+                    gv[c] += (v0 * gk_vload_double(x0 + 4 * c) + v1 * gk_vload_double(x1 + 4 * c)) +
+                             (v2 * gk_vload_double(x2 + 4 * c) + v3 * gk_vload_double(x3 + 4 * c));
                 for (j = d4; j < d; j++)
                     gt[j - d4] += (a0 * (double)x0[j] + a1 * (double)x1[j]) +
                                   (a2 * (double)x2[j] + a3 * (double)x3[j]);
             }
             for (; t < nb; t++) {
-                const GK_XT *x0 = xp[t];
+                const double *x0 = xq[t];
                 double a0 = ab[t];
                 gk_v4d v0 = GK_SPLAT(a0);
                 for (c = 0; c < nv; c++)
-                    gv[c] += v0 * GK_VLOAD(x0 + 4 * c);
+                    gv[c] += v0 * gk_vload_double(x0 + 4 * c);
                 for (j = d4; j < d; j++)
                     gt[j - d4] += a0 * (double)x0[j];
             }
@@ -247,6 +262,5 @@ static void GK_CAT(gk_lin_rows_csr, GK_SFX)(
 #undef GK_DOT
 #undef GK_DOT_4ROWS
 #undef GK_SMALL
-#undef GK_VLOAD
 #undef GK_CAT
 #undef GK_CAT_

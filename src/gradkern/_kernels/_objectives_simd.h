@@ -439,12 +439,16 @@ GK_SCORES_GRAD(float)
 
 #define GK_XT double
 #define GK_SFX f64
+#define GK_IS_F32 0
 #include "_objectives_rows.h"
+#undef GK_IS_F32
 #undef GK_XT
 #undef GK_SFX
 #define GK_XT float
 #define GK_SFX f32
+#define GK_IS_F32 1
 #include "_objectives_rows.h"
+#undef GK_IS_F32
 #undef GK_XT
 #undef GK_SFX
 
