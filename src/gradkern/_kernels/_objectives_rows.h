@@ -13,10 +13,10 @@
  * res[1]. sw NULL means unit weights. */
 #if GK_HAVE_VEC
 #define GK_SMALL GK_CAT(gk_lin_rows_small, GK_SFX)
-/* gk_lin_rows_c for d <= GK_SMALL_D, inlined with a constant d (see the switch
-   below) so every loop over features is unrolled: the margins of 4 rows at a
-   time (bitwise the sums of GK_DOT_4ROWS / GK_DOT), and the gradient kept in
-   registers for the whole call (the same sums, in the same order, as the loop
+/* gk_lin_rows_c for d <= GK_SMALL_D (GK_SMALL_D_F32 for float32 X), inlined
+   with a constant d (see the switch below) so every loop over features is
+   unrolled: the margins of 4 rows at a time (bitwise the sums of GK_DOT_4ROWS /
+   GK_DOT), and the gradient kept in registers for the whole call (the same sums, in the same order, as the loop
    over g of the general path: only where they are kept differs). */
 GK_VINLINE void GK_SMALL(
     const GK_XT *X, gk_intp rs, const gk_intp d, const double *y, const double *sw,
@@ -28,7 +28,7 @@ GK_VINLINE void GK_SMALL(
     const GK_XT *xp[GK_BLOCK];
     const double *xq[GK_BLOCK];
 #if GK_IS_F32
-    double xd[GK_BLOCK * GK_SMALL_D];
+    double xd[GK_BLOCK * GK_SMALL_D_F32];
 #endif
     const gk_intp d4 = d - d % 4, nv = d4 / 4;
     gk_v4d wv[GK_SMALL_D / 4], gv[GK_SMALL_D / 4];
@@ -155,6 +155,12 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     GK_SMALL_CASE(5) GK_SMALL_CASE(6) GK_SMALL_CASE(7) GK_SMALL_CASE(8)
     GK_SMALL_CASE(9) GK_SMALL_CASE(10) GK_SMALL_CASE(11) GK_SMALL_CASE(12)
     GK_SMALL_CASE(13) GK_SMALL_CASE(14) GK_SMALL_CASE(15) GK_SMALL_CASE(16)
+#if !GK_IS_F32
+    GK_SMALL_CASE(17) GK_SMALL_CASE(18) GK_SMALL_CASE(19) GK_SMALL_CASE(20)
+    GK_SMALL_CASE(21) GK_SMALL_CASE(22) GK_SMALL_CASE(23) GK_SMALL_CASE(24)
+    GK_SMALL_CASE(25) GK_SMALL_CASE(26) GK_SMALL_CASE(27) GK_SMALL_CASE(28)
+    GK_SMALL_CASE(29) GK_SMALL_CASE(30) GK_SMALL_CASE(31) GK_SMALL_CASE(32)
+#endif
 #undef GK_SMALL_CASE
     default: break;
     }

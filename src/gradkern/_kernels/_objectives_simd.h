@@ -58,7 +58,8 @@
 #define GK_LOSS_LOGISTIC 1
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
-#define GK_SMALL_D 16   /* d <= this: the unrolled C-order row loop */
+#define GK_SMALL_D 32       /* d <= this: the unrolled C-order row loop (float64 X) */
+#define GK_SMALL_D_F32 16   /* the same for float32 X (rows converted per block) */
 
 typedef ptrdiff_t gk_intp;
 
