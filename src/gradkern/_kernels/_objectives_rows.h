@@ -16,8 +16,9 @@
 /* gk_lin_rows_c for d <= GK_SMALL_D (GK_SMALL_D_F32 for float32 X), inlined
    with a constant d (see the switch below) so every loop over features is
    unrolled: the margins of 4 rows at a time (bitwise the sums of GK_DOT_4ROWS /
-   GK_DOT), and the gradient kept in registers for the whole call (the same sums, in the same order, as the loop
-   over g of the general path: only where they are kept differs). */
+   GK_DOT), and the gradient kept in registers for the whole call (the same
+   sums, in the same order, as the loop over g of the general path: only where
+   they are kept differs). */
 GK_VINLINE void GK_SMALL(
     const GK_XT *X, gk_intp rs, const gk_intp d, const double *y, const double *sw,
     const double *w, int fit_intercept, int kind, double delta,
