@@ -444,6 +444,7 @@ cdef class LinearProblem:
     cdef int op
     cdef intp_t n_pen
     cdef intp_t work_per_row
+    cdef intp_t n_rows       # rows of X
     cdef object keep
 
     def __init__(self, int op, cnp.ndarray X, str layout, object indices, object indptr,
@@ -475,8 +476,10 @@ cdef class LinearProblem:
         self.n_pen = d * K if op == OP_SOFTMAX else d
         if self.c.layout == LAYOUT_CSR:
             n_rows = indptr.shape[0] - 1
+            self.n_rows = n_rows
             self.work_per_row = (1 + self.c.indptr[n_rows] // max(n_rows, 1)) * self.c.K
         else:
+            self.n_rows = X.shape[0]
             self.work_per_row = (d + 1) * self.c.K
 
     cdef int _set_rows(self, object rows, intp_t start, intp_t step, intp_t n_sub) except -1:
@@ -502,20 +505,56 @@ cdef class LinearProblem:
         """Loss (weighted mean + 0.5 l2 ||w_pen||^2) and, when ``out`` is an array,
         its gradient written to ``out`` (float64, C-contiguous, length G).
         Returns ``(loss, weight_sum)``; loss is NaN when weight_sum == 0."""
+        cdef float64_t *g = NULL
+        cdef float64_t L, S
+        self._set_rows(rows, start, step, n_sub)
+        if out is not None:
+            g = <float64_t *>cnp.PyArray_DATA(<cnp.ndarray>out)
+        self._value_grad(<const float64_t *>cnp.PyArray_DATA(w), g, l2, n_threads, &L, &S)
+        return L, S
+
+    def value_grad_all(self, object w, object out, double l2, int n_threads):
+        """Fast path of ``value_and_grad`` over all rows for the plain case only:
+        ``w`` an exact float64 ndarray of length G, C-contiguous and aligned, and
+        ``out`` None (a new array is returned) or such an array, also writeable;
+        and at least one row. Returns ``(loss, weight_sum, out)``, or None for any
+        other argument (the caller then validates and takes the general path)."""
+        cdef cnp.ndarray wa, oa
+        cdef cnp.npy_intp G = self.c.G
+        cdef float64_t L, S
+        if self.n_rows == 0 or not cnp.PyArray_CheckExact(w):
+            return None
+        wa = <cnp.ndarray>w
+        if cnp.PyArray_TYPE(wa) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(wa) != 1 or \
+                cnp.PyArray_DIMS(wa)[0] != G or not cnp.PyArray_ISCARRAY_RO(wa):
+            return None
+        if out is None:
+            oa = cnp.PyArray_EMPTY(1, &G, cnp.NPY_DOUBLE, 0)
+        elif cnp.PyArray_CheckExact(out):
+            oa = <cnp.ndarray>out
+            if cnp.PyArray_TYPE(oa) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(oa) != 1 or \
+                    cnp.PyArray_DIMS(oa)[0] != G or not cnp.PyArray_ISCARRAY(oa):
+                return None
+        else:
+            return None
+        self._set_rows(None, 0, 1, self.n_rows)
+        self._value_grad(<const float64_t *>cnp.PyArray_DATA(wa),
+                         <float64_t *>cnp.PyArray_DATA(oa), l2, n_threads, &L, &S)
+        return L, S, oa
+
+    cdef int _value_grad(self, const float64_t *wp, float64_t *g, double l2, int n_threads,
+                         float64_t *L_out, float64_t *S_out) except -1:
+        """The rows set by _set_rows: loss to L_out (NaN when the weight sum is 0),
+        weight sum to S_out, gradient to g (length G) unless NULL."""
         cdef int op = self.op
         cdef int nt
         cdef intp_t j, G = self.c.G, n_pen = self.n_pen
-        cdef float64_t *g = NULL
         cdef float64_t *acc = NULL
         cdef float64_t *scratch = NULL
         cdef float64_t *res
         cdef float64_t L, S, pen = 0.0
-        cdef const float64_t *wp = <const float64_t *>cnp.PyArray_DATA(w)
         cdef float64_t res1[2]
-        self._set_rows(rows, start, step, n_sub)
         self.c.w = wp
-        if out is not None:
-            g = <float64_t *>cnp.PyArray_DATA(<cnp.ndarray>out)
         nt = self._threads(n_threads)
         res = res1
         if nt > 1 or op == OP_SOFTMAX:
@@ -549,7 +588,9 @@ cdef class LinearProblem:
                         g[j] += l2 * wp[j]
             else:
                 L = NAN
-        return L, S
+        L_out[0] = L
+        S_out[0] = S
+        return 0
 
     def hessp(self, cnp.ndarray w, cnp.ndarray p, cnp.ndarray out, object rows, intp_t start,
               intp_t step, intp_t n_sub, double l2, int n_threads):

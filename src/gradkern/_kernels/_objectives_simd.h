@@ -58,6 +58,8 @@
 #define GK_LOSS_LOGISTIC 1
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
+#define GK_SMALL_D 32       /* d <= this: the unrolled C-order row loop (float64 X) */
+#define GK_SMALL_D_F32 16   /* the same for float32 X (rows converted per block) */
 
 typedef ptrdiff_t gk_intp;
 
@@ -438,12 +440,16 @@ GK_SCORES_GRAD(float)
 
 #define GK_XT double
 #define GK_SFX f64
+#define GK_IS_F32 0
 #include "_objectives_rows.h"
+#undef GK_IS_F32
 #undef GK_XT
 #undef GK_SFX
 #define GK_XT float
 #define GK_SFX f32
+#define GK_IS_F32 1
 #include "_objectives_rows.h"
+#undef GK_IS_F32
 #undef GK_XT
 #undef GK_SFX
 
