@@ -23,30 +23,7 @@
 #include <string.h>
 #include <stddef.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(GK_NO_TARGET_CLONES) && !defined(__OPTIMIZE_SIZE__) && defined(__OPTIMIZE__)
-#define GK_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define GK_CLONES
-#endif
-
-/* FP exceptions are never inspected here; telling GCC so lets it if-convert
-   (and vectorize) the branch-free selects of the loss loops. NaN/inf semantics
-   are unchanged (this is not -ffast-math). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define GK_NOTRAP
-#else
-#define GK_NOTRAP
-#endif
-
-/* Helpers taking or returning vectors must be inlined into their (cloned)
-   caller: an out-of-line copy is compiled for the baseline ISA, and passing
-   32-byte vectors between an AVX2 clone and it breaks the calling convention. */
-#if defined(__GNUC__) || defined(__clang__)
-#define GK_VINLINE static inline __attribute__((always_inline))
-#else
-#define GK_VINLINE static inline
-#endif
+#include "gk_dispatch.h"  /* GK_CLONES (AVX2 + baseline variants, chosen at load time), GK_VINLINE */
 
 #if defined(__GNUC__) || defined(__clang__)
 #define GK_RESTRICT __restrict__
@@ -203,7 +180,7 @@ GK_VINLINE double gk_logistic_one(double zt, double yt, double st, double *dzt)
    dz[t] = s_t * d loss / d z (OUT). Returns sum_t s_t loss_t (4 interleaved
    partial sums: a fixed order). The element loops carry no reduction, so they
    vectorize. */
-GK_CLONES GK_NOTRAP
+GK_CLONES
 static double gk_loss_block(int kind, gk_intp n, const double *GK_RESTRICT z,
                             const double *GK_RESTRICT y, const double *GK_RESTRICT s,
                             double delta, double *GK_RESTRICT dz)

@@ -10,7 +10,7 @@
  * expands to nothing and the baseline loop is the only one.
  *
  * Helpers that take or return vector types must be always_inline into their
- * cloned caller (GK_VEC_INLINE): an out-of-line copy is compiled for the
+ * cloned caller (GK_VINLINE): an out-of-line copy is compiled for the
  * baseline ISA and passing 32-byte vectors to it breaks the calling convention.
  */
 #ifndef GK_DISPATCH_H
@@ -24,6 +24,12 @@
 #else
 #define GK_CLONES
 #define GK_CLONES_ON 0
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define GK_VINLINE static inline __attribute__((always_inline))
+#else
+#define GK_VINLINE static inline
 #endif
 
 /* 1 when this CPU runs the AVX2 variants (0 when there are none). */
