@@ -5,11 +5,15 @@ Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10 and
 logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) against scipy.sparse + numpy.
 The big cases run only in full mode (``sizes()``).
 
-Floor: one read of X (dense: its values; CSR: data and column indices, as the
-kernel reads them) measured in the same group: a wrapping integer sum over the
-same bytes (``np.add.reduce`` on an integer view), a vectorized single streaming
-read. (``bench_floor`` times passes over same-dtype arrays of one length; CSR
-reads a float and an integer array.)
+numpy's matrix products use every core (multithreaded BLAS), so ``gradkern`` runs
+with ``n_threads=-1`` (every core) and ``gradkern_1thread`` shows the one-thread
+kernel in the same group.
+
+Floor: one read of X's bytes. Dense: ``bench_floor`` with ``n_write=0`` on every
+core (a streaming read returning an XOR checksum, so it cannot be skipped). CSR:
+data and column indices as the kernel reads them, a wrapping integer sum over
+the same bytes (``np.add.reduce`` on an integer view, one thread), since
+``bench_floor`` times same-dtype arrays of one length.
 """
 import functools
 
@@ -18,14 +22,18 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit
 
-from harness import bench_case, sizes
+from harness import bench_case, bench_floor, sizes
 
+from gradkern import effective_n_threads
 from gradkern.objectives import LeastSquares, Logistic, SoftmaxCrossEntropy
 
 DENSE = sizes([(10**3, 10), (10**6, 32)], quick=[(10**3, 10)])
 SOFTMAX = sizes([(10**3, 10), (10**5, 32)], quick=[(10**3, 10)])
 SPARSE = sizes([(10**6, 10**4)], quick=[])
-IMPLS = ["gradkern", "numpy", "floor"]
+# numpy's matrix products run on every core (multithreaded BLAS), so "gradkern" runs on
+# every core too (n_threads=-1); "gradkern_1thread" shows the one-thread kernel beside it.
+NT = effective_n_threads(-1)
+IMPLS = ["gradkern", "gradkern_1thread", "numpy", "floor"]
 
 
 # ------------------------------------------------------------------ data
@@ -104,9 +112,10 @@ def test_dense_value_and_grad(benchmark, name, impl, nd, dtype):
     X, y, w = dense_data(n, d, dtype)
     group = f"objectives {name} value_and_grad {n:.0e}x{d} {dtype}"
     if impl == "floor":
-        return run_floor(benchmark, group, X)
-    if impl == "gradkern":
-        obj = (Logistic if name == "logistic" else LeastSquares)(X, y)
+        return bench_floor(benchmark, group, X.size, X.dtype, 1, 0, n_threads=NT)
+    if impl.startswith("gradkern"):
+        nt = 1 if impl == "gradkern_1thread" else NT
+        obj = (Logistic if name == "logistic" else LeastSquares)(X, y, n_threads=nt)
         out = np.empty(d)
         f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=out)
     else:
@@ -132,9 +141,10 @@ def test_softmax_value_and_grad(benchmark, impl, nd, dtype):
     w = rng.standard_normal(d * K) / np.sqrt(d)
     group = f"objectives softmax{K} value_and_grad {n:.0e}x{d} {dtype}"
     if impl == "floor":
-        return run_floor(benchmark, group, X)
-    if impl == "gradkern":
-        obj = SoftmaxCrossEntropy(X, y, n_classes=K)
+        return bench_floor(benchmark, group, X.size, X.dtype, 1, 0, n_threads=NT)
+    if impl.startswith("gradkern"):
+        nt = 1 if impl == "gradkern_1thread" else NT
+        obj = SoftmaxCrossEntropy(X, y, n_classes=K, n_threads=nt)
         f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=np.empty(d * K))
     else:
         f, g = bench_case(benchmark, group, impl, np_softmax, X, y,
@@ -148,7 +158,7 @@ def test_softmax_value_and_grad(benchmark, impl, nd, dtype):
 # ------------------------------------------------------------------ sparse
 
 @pytest.mark.parametrize("nd", SPARSE, ids=lambda nd: f"{nd[0]:.0e}x{nd[1]:.0e}")
-@pytest.mark.parametrize("impl", ["gradkern", "scipy", "floor"])
+@pytest.mark.parametrize("impl", ["gradkern", "gradkern_1thread", "scipy", "floor"])
 def test_sparse_logistic_value_and_grad(benchmark, impl, nd):
     n, d = nd
     X, y, w = sparse_data(n, d)
@@ -156,8 +166,8 @@ def test_sparse_logistic_value_and_grad(benchmark, impl, nd):
     if impl == "floor":
         # the kernel reads data and (intp) column indices once
         return run_floor(benchmark, group, X.data, X.indices.astype(np.intp))
-    if impl == "gradkern":
-        obj = Logistic(X, y)
+    if impl.startswith("gradkern"):
+        obj = Logistic(X, y, n_threads=1 if impl == "gradkern_1thread" else NT)
         f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=np.empty(d))
     else:
         f, g = bench_case(benchmark, group, impl, np_logistic, X, y, w)

@@ -69,6 +69,6 @@ def show_config():
     print(f"  SIMD level   : {c['simd']} (baseline of every kernel)")
     dispatch = {"avx2": "AVX2 variants in use", "baseline": "baseline variants (no AVX2 here)",
                 "off": "off (baseline loops only)"}[c["dispatch"]]
-    print(f"  dispatch     : {dispatch} -- optimizer and objective loops chosen at load time")
+    print(f"  dispatch     : {dispatch} -- optimizer, objective and bandwidth-floor loops chosen at load time")
     print(f"  debug build  : {c['debug_build']}")
     print(f"  kernels      : {', '.join(c['kernels'])}")

@@ -11,6 +11,10 @@
  * dependency chain); the caller hands it to Python, so the compiler cannot drop
  * the reads. The write passes return 0.
  *
+ * Like the optimizer and objective loops it is compiled for AVX2 and baseline
+ * x86-64 (gk_dispatch.h), so the floor is as wide as the kernels measured
+ * against it.
+ *
  * One loop per (na, nw) pair, so the per-element loops over arrays have
  * compile-time trip counts: they unroll and the element loop vectorises.
  */
@@ -19,6 +23,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "gk_dispatch.h"  /* AVX2 + baseline variants chosen at load time, as the kernels */
 
 /* Integer views of the float arrays for the read-only checksum. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -80,7 +86,7 @@ typedef uint32_t gk_bits_gk_f32;
 typedef double gk_f64;
 typedef float gk_f32;
 
-static uint64_t gk_stream_range_f64(double **p, int na, int nw, ptrdiff_t start,
+GK_CLONES static uint64_t gk_stream_range_f64(double **p, int na, int nw, ptrdiff_t start,
                                     ptrdiff_t stop, double scale)
 {
     uint64_t check = 0;
@@ -88,7 +94,7 @@ static uint64_t gk_stream_range_f64(double **p, int na, int nw, ptrdiff_t start,
     return check;
 }
 
-static uint64_t gk_stream_range_f32(float **p, int na, int nw, ptrdiff_t start,
+GK_CLONES static uint64_t gk_stream_range_f32(float **p, int na, int nw, ptrdiff_t start,
                                     ptrdiff_t stop, float scale)
 {
     uint64_t check = 0;
