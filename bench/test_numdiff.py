@@ -4,6 +4,7 @@ One group per (objective kind, n):
 
 * ``python``: a plain numpy Rosenbrock (``scipy.optimize.rosen``), '2-point';
   peers ``scipy.optimize._numdiff.approx_derivative`` and ``scipy.optimize.approx_fprime``;
+  floor: the n + 1 bare calls of ``rosen`` (no implementation can take less);
 * ``vectorized``: the same function written for ``X`` of shape (n, k), ``vectorized=True``;
   peers: scipy with the plain numpy function (scipy has no vectorized mode);
 * ``C``: a C Rosenbrock compiled here and passed as a ``scipy.LowLevelCallable`` (ctypes);
@@ -11,7 +12,9 @@ One group per (objective kind, n):
   same forward differences over the same C objective (called through a pointer);
   ``C const``: the same with the ``const double *`` signature (no full restore of x);
 * ``richardson``: gradkern's extrapolated central differences vs numdifftools' Gradient
-  (when installed) and scipy's '3-point'.
+  (when installed) and scipy's '3-point';
+* ``overhead``: '2-point' on a function returning 0.0 at once, so the time is the
+  machinery's own (floor: the bare calls).
 """
 import ctypes
 import os
@@ -95,12 +98,24 @@ def point(n):
     return np.linspace(-1.2, 1.2, n)
 
 
+def bare_calls(fun, x, count):
+    """``count`` calls of ``fun`` on fresh copies of ``x``: what any finite-difference
+    routine given a Python callable must spend at least."""
+    for _ in range(count):
+        fun(x.copy())
+
+
 @pytest.mark.parametrize("n", SIZES)
-@pytest.mark.parametrize("impl", ["gradkern", "scipy", "scipy_fprime"])
+@pytest.mark.parametrize("impl", ["gradkern", "scipy", "scipy_fprime", "floor"])
 def test_rosen_2point_python(benchmark, impl, n):
+    """The floor here is the n + 1 calls of ``rosen`` themselves (on fresh copies of x):
+    how close to it each implementation gets is its overhead, and floor / scipy is
+    the most any implementation could gain over scipy."""
     group = f"numdiff rosen 2-point python n={n}"
     x = point(n)
-    if impl == "gradkern":
+    if impl == "floor":
+        bench_case(benchmark, group, impl, bare_calls, rosen, x, n + 1)
+    elif impl == "gradkern":
         bench_case(benchmark, group, impl, approx_derivative, rosen, x, method="2-point")
     elif impl == "scipy":
         bench_case(benchmark, group, impl, sp_approx_derivative, rosen, x, method="2-point")
@@ -171,3 +186,22 @@ def test_rosen_richardson(benchmark, impl, n):
         bench_case(benchmark, group, impl, nd.Gradient(rosen), x)
     else:
         bench_case(benchmark, group, impl, sp_approx_derivative, rosen, x, method="3-point")
+
+
+def zero(x):
+    return 0.0
+
+
+@pytest.mark.parametrize("n", sizes([10, 100, 1000], quick=[10, 100]))
+@pytest.mark.parametrize("impl", ["gradkern", "scipy", "floor"])
+def test_overhead_python(benchmark, impl, n):
+    """The cost of the finite-difference machinery alone: '2-point' on a function that
+    returns 0.0 at once; the floor is its n + 1 bare calls on fresh copies of x."""
+    group = f"numdiff overhead 2-point python fun=0 n={n}"
+    x = point(n)
+    if impl == "floor":
+        bench_case(benchmark, group, impl, bare_calls, zero, x, n + 1)
+    elif impl == "gradkern":
+        bench_case(benchmark, group, impl, approx_derivative, zero, x, method="2-point")
+    else:
+        bench_case(benchmark, group, impl, sp_approx_derivative, zero, x, method="2-point")
