@@ -26,7 +26,7 @@ from cpython.pycapsule cimport (PyCapsule_GetPointer, PyCapsule_GetName, PyCapsu
                                PyCapsule_CheckExact, PyCapsule_New)
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 
 import numpy as np
 
@@ -171,6 +171,16 @@ def eval_rows_py(object fun, tuple args, dict kwargs, cnp.ndarray X,
 # C objectives (scipy.LowLevelCallable)
 # ---------------------------------------------------------------------------
 
+cdef inline void _restore_all(double *x, const double *x0, intp_t n) noexcept nogil:
+    """After a call through a non-const ``double *x`` (the function may have written
+    anywhere in x; the moved coordinates are already restored): make x equal to x0
+    again. A read-only bitwise comparison first (so -0.0 for 0.0 or another NaN payload
+    counts as a change), and the copy only when something changed: most functions
+    never write, and the copy's stores would slow the next call's loads of x."""
+    if memcmp(x, x0, n * sizeof(double)) != 0:
+        memcpy(x, x0, n * sizeof(double))
+
+
 cdef void eval_points_c(gk_llc_fn f, void *user_data, const double *x0, intp_t n,
                         const intp_t *ci, const double *di, const intp_t *cj, const double *dj,
                         intp_t k, double *out, double *scratch, int n_threads,
@@ -191,14 +201,12 @@ cdef void eval_points_c(gk_llc_fn f, void *user_data, const double *x0, intp_t n
             if j >= 0:
                 x[j] = x[j] + dj[p]
         out[p] = f(<int>n, x, user_data)
+        if i >= 0:
+            x[i] = x0[i]
+        if j >= 0:
+            x[j] = x0[j]
         if restore_all:
-            # f took a non-const pointer: it may have written anywhere in x
-            memcpy(x, x0, n * sizeof(double))
-        else:
-            if i >= 0:
-                x[i] = x0[i]
-            if j >= 0:
-                x[j] = x0[j]
+            _restore_all(x, x0, n)
 
 
 cdef void eval_rows_c(gk_llc_fn f, void *user_data, const double *X, intp_t n, intp_t k,
@@ -309,10 +317,9 @@ cdef inline double _forward_one(gk_llc_fn f, void *ud, const double *x0, intp_t 
     xi = x0[i] + hi
     x[i] = xi
     val = (f(<int>n, x, ud) - fz) / (xi - x0[i])
+    x[i] = x0[i]
     if restore_all:
-        memcpy(x, x0, n * sizeof(double))
-    else:
-        x[i] = x0[i]
+        _restore_all(x, x0, n)
     return val
 
 
