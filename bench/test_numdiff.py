@@ -111,16 +111,19 @@ def test_rosen_2point_python(benchmark, impl, n):
     """The floor here is the n + 1 calls of ``rosen`` themselves (on fresh copies of x):
     how close to it each implementation gets is its overhead, and floor / scipy is
     the most any implementation could gain over scipy."""
-    group = f"numdiff rosen 2-point python n={n}"
-    x = point(n)
+    python_2point(benchmark, f"numdiff rosen 2-point python n={n}", impl, rosen, point(n))
+
+
+def python_2point(benchmark, group, impl, fun, x):
+    """'2-point' gradient of the Python callable ``fun`` at ``x`` by ``impl``."""
     if impl == "floor":
-        bench_case(benchmark, group, impl, bare_calls, rosen, x, n + 1)
+        bench_case(benchmark, group, impl, bare_calls, fun, x, x.size + 1)
     elif impl == "gradkern":
-        bench_case(benchmark, group, impl, approx_derivative, rosen, x, method="2-point")
+        bench_case(benchmark, group, impl, approx_derivative, fun, x, method="2-point")
     elif impl == "scipy":
-        bench_case(benchmark, group, impl, sp_approx_derivative, rosen, x, method="2-point")
+        bench_case(benchmark, group, impl, sp_approx_derivative, fun, x, method="2-point")
     else:
-        bench_case(benchmark, group, impl, sp_approx_fprime, x, rosen)
+        bench_case(benchmark, group, impl, sp_approx_fprime, x, fun)
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -197,11 +200,5 @@ def zero(x):
 def test_overhead_python(benchmark, impl, n):
     """The cost of the finite-difference machinery alone: '2-point' on a function that
     returns 0.0 at once; the floor is its n + 1 bare calls on fresh copies of x."""
-    group = f"numdiff overhead 2-point python fun=0 n={n}"
-    x = point(n)
-    if impl == "floor":
-        bench_case(benchmark, group, impl, bare_calls, zero, x, n + 1)
-    elif impl == "gradkern":
-        bench_case(benchmark, group, impl, approx_derivative, zero, x, method="2-point")
-    else:
-        bench_case(benchmark, group, impl, sp_approx_derivative, zero, x, method="2-point")
+    python_2point(benchmark, f"numdiff overhead 2-point python fun=0 n={n}", impl, zero,
+                  point(n))
