@@ -36,6 +36,7 @@ GK_VINLINE void GK_SMALL(
     double gt[4], gb = 0.0;
     double b = fit_intercept ? w[d] : 0.0, L = 0.0, S = 0.0;
     gk_intp kb, t, nb, j, c;
+    gk_prefetch pf;
     for (c = 0; c < nv; c++) {
         wv[c] = gk_vload_double(w + 4 * c);
         gv[c] = g ? gk_vload_double(g + 4 * c) : GK_SPLAT(0.0);
@@ -74,10 +75,12 @@ GK_VINLINE void GK_SMALL(
         for (t = 0; t < nb; t++)
             xq[t] = xp[t];
 #endif
+        gk_prefetch_next(&pf, X, sizeof(GK_XT), rs, d, rows, start, step, k0, k1, kb, nb);
         for (t = 0; t + 4 <= nb; t += 4) {
             const double *const *x = xq + t;
             double *z = zb + t;
             gk_v4d a0 = GK_SPLAT(0.0), a1 = a0, a2 = a0, a3 = a0;
+            gk_prefetch_4rows(&pf, t);
             for (c = 0; c < nv; c++) {
                 a0 += gk_vload_double(x[0] + 4 * c) * wv[c];
                 a1 += gk_vload_double(x[1] + 4 * c) * wv[c];
@@ -148,6 +151,7 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     double b = fit_intercept ? w[d] : 0.0, L = 0.0, S = 0.0;
     gk_intp kb, t, nb, j;
 #if GK_HAVE_VEC
+    gk_prefetch pf;
     switch (d) {   /* small d: a copy of the loop per d, unrolled */
 #define GK_SMALL_CASE(D) \
     case D: GK_SMALL(X, rs, D, y, sw, w, fit_intercept, kind, delta, rows, start, step, \
@@ -176,10 +180,13 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
         }
         t = 0;
 #if GK_HAVE_VEC
+        gk_prefetch_next(&pf, X, sizeof(GK_XT), rs, d, rows, start, step, k0, k1, kb, nb);
         /* 4 rows at a time: 4 independent accumulator chains (same sums in the
            same order as GK_DOT, so the result is bitwise the same) */
-        for (; t + 4 <= nb; t += 4)
+        for (; t + 4 <= nb; t += 4) {
+            gk_prefetch_4rows(&pf, t);
             GK_DOT_4ROWS(xp + t, w, d, b, zb + t);
+        }
 #endif
         for (; t < nb; t++)
             zb[t] = GK_DOT(xp[t], w, d) + b;

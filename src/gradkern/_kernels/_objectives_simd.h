@@ -7,7 +7,7 @@
  *   a loop the compiler vectorizes (libm's exp/log1p are scalar calls).
  * - gk_lin_rows_c_{f64,f32}: the fused row loop over dense C-ordered X: margins of
  *   a block of rows, the loss stage, then the gradient pass while the rows are
- *   still in L1.
+ *   still in L1; the next block is prefetched meanwhile (gk_prefetch_next).
  *
  * On x86-64 Linux with GCC the hot functions are built twice (target_clones:
  * AVX2 and baseline x86-64) and the loader picks the one the CPU supports, so
@@ -414,6 +414,54 @@ GK_SCORES(float)
     }
 GK_SCORES_GRAD(double)
 GK_SCORES_GRAD(float)
+
+#if GK_HAVE_VEC
+/* Software prefetch for the dense C-order row loops. While one block of rows is
+   computed (margins, then the loss stage and the gradient pass, which read only
+   L1), the next block of a contiguous minibatch is prefetched, so memory keeps
+   streaming. Measured with the two builds loaded in one process and timed in
+   alternation (logistic, float64): ~10% faster on two threads and ~20% on one at
+   1e6 x 32, ~30% at 2e5 x 100; one block ahead beat two and four. Only for row
+   ranges too large to stay in cache (GK_PF_MIN_BYTES per thread), where the extra
+   instructions would otherwise cost a few percent. */
+#define GK_PF_MIN_BYTES ((gk_intp)1 << 21)
+
+typedef struct {
+    const char *base;   /* first byte of the next block's first row */
+    gk_intp n;          /* rows of the next block to prefetch (0: none) */
+    gk_intp stride;     /* bytes between consecutive minibatch rows */
+    gk_intp rowb;       /* bytes of one row */
+} gk_prefetch;
+
+/* Set pf up for the block after rows [kb, kb + nb) of the minibatch k0:k1 (row k
+   at X + (start + k * step) * rs, elements of esize bytes; contiguous minibatches
+   only: rows == NULL). */
+GK_VINLINE void gk_prefetch_next(gk_prefetch *pf, const void *X, size_t esize,
+                                 gk_intp rs, gk_intp d, const gk_intp *rows,
+                                 gk_intp start, gk_intp step, gk_intp k0, gk_intp k1,
+                                 gk_intp kb, gk_intp nb)
+{
+    gk_intp next = kb + nb;
+    pf->n = 0;
+    if (rows || next >= k1)
+        return;
+    pf->stride = step * rs * (gk_intp)esize;
+    pf->rowb = d * (gk_intp)esize;
+    if ((k1 - k0) * pf->rowb < GK_PF_MIN_BYTES)
+        return;
+    pf->n = k1 - next < GK_BLOCK ? k1 - next : GK_BLOCK;
+    pf->base = (const char *)X + (start + next * step) * rs * (gk_intp)esize;
+}
+
+/* Prefetch rows t .. t + 3 of the next block (those that exist). */
+GK_VINLINE void gk_prefetch_4rows(const gk_prefetch *pf, gk_intp t)
+{
+    gk_intp c, o, end = t + 4 < pf->n ? t + 4 : pf->n;
+    for (c = t; c < end; c++)
+        for (o = 0; o < pf->rowb; o += 64)
+            __builtin_prefetch(pf->base + c * pf->stride + o, 0, 3);
+}
+#endif /* GK_HAVE_VEC */
 
 #define GK_XT double
 #define GK_SFX f64
