@@ -1,6 +1,11 @@
-"""gradkern.objectives, kernel internals: the blocked SIMD row loop for C-ordered X
-(64-row blocks, 4-row margin groups, vector exp/log1p lanes with scalar tails), the
-SIMD softmax stage, and the demo."""
+"""gradkern.objectives, kernel internals: the row loops for C-ordered X (the one-pass
+loop over groups of 4 rows for small d, whose rows are read as whole vectors, and
+the blocked loop with vector exp/log1p lanes and scalar tails), the SIMD softmax
+stage, and the demo."""
+import ctypes
+import mmap
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -46,11 +51,13 @@ def test_logistic_per_sample_accuracy_over_margins(y):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("d", [1, 3, 4, 7, 33])
+@pytest.mark.parametrize("d", [1, 3, 4, 7, 10, 16, 17, 32, 33])
 @pytest.mark.parametrize("name", ["LeastSquares", "Huber", "Logistic"])
 def test_c_order_blocks_match_reference(name, d, dtype):
-    """n = 203: three 64-row blocks and a tail, 4-row margin groups and leftovers,
-    with intercept/weights; C order, F order and CSR agree to rounding."""
+    """n = 203: pairs of 4-row groups and a partial last group (one-pass loop:
+    d <= 16, and d <= 32 for float32), three 64-row blocks and a tail (blocked
+    loop: float64 17 <= d <= 32, and d = 33), with intercept/weights; C order,
+    F order and CSR agree to rounding."""
     rng = np.random.default_rng(d)
     n = 203
     X = (rng.standard_normal((n, d)) * 3).astype(dtype)
@@ -97,6 +104,69 @@ def test_c_order_result_independent_of_block_position():
     f_all = obj.value(w)
     f_one = obj.value(w, rows=[66])
     assert abs(f_all - f_one) <= 1e-15 * abs(f_one)
+
+
+def _array_before_guard_page(n, d, dtype):
+    """A C-ordered (n, d) array whose last byte is the last byte of a mapped page,
+    followed by a page that cannot be read: reading past the end of X crashes."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    itemsize = np.dtype(dtype).itemsize
+    nbytes = n * d * itemsize
+    page = mmap.PAGESIZE
+    npages = -(-nbytes // page) + 1
+    buf = mmap.mmap(-1, npages * page, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    guard = base + (npages - 1) * page
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    assert libc.mprotect(guard, page, 0) == 0, ctypes.get_errno()   # PROT_NONE
+    offset = (npages - 1) * page - nbytes
+    X = np.frombuffer(buf, dtype=dtype, count=n * d, offset=offset).reshape(n, d)
+    return X, buf
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard page")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("d", [1, 3, 5, 10, 13, 30])
+def test_rows_read_as_whole_vectors_stop_at_the_end_of_X(d, dtype):
+    """The one-pass loop reads each row as whole 4-lane vectors, past the row's
+    last feature; rows whose read would pass the end of X (here the last bytes
+    before an unreadable page) go through a zero-padded copy. Every way of
+    reaching the last rows: all rows, a slice, an index array, a reversed slice."""
+    n = 37
+    X, buf = _array_before_guard_page(n, d, dtype)
+    rng = np.random.default_rng(d)
+    X[...] = rng.standard_normal((n, d))
+    Xc = np.array(X, dtype=np.float64)
+    y = rng.standard_normal(n)
+    w = rng.standard_normal(d)
+    obj = O.LeastSquares(X, y)
+    assert obj.X is X or np.shares_memory(obj.X, X)   # no copy: the kernel reads X itself
+    for rows in (None, slice(29, None), np.array([n - 1, 0, n - 1, 5, n - 2, n - 1, 3, 2, 1]),
+                 slice(None, None, -1)):
+        idx = np.arange(n) if rows is None else np.arange(n)[rows]
+        f, g = obj.value_and_grad(w, rows=rows)
+        f_ref, g_ref = ref_linear("squared", Xc[idx], y[idx], w)
+        tol = 1e-12 if dtype == np.float64 else 1e-6
+        assert abs(f - f_ref) <= tol * abs(f_ref) and close(g, g_ref, tol)
+    del obj, X
+    buf.close()
+
+
+def test_small_d_margin_independent_of_group_position():
+    """One row repeated: in pairs of 4-row groups (contiguous or gathered), a
+    single group, or a zero-padded group (partial, or at the end of X), its
+    margin is bitwise the same (masked lanes add +0 products). Row counts are
+    powers of 2, so the mean of the equal losses is exact."""
+    rng = np.random.default_rng(4)
+    for d in (3, 10, 16):
+        x = rng.standard_normal(d)
+        X = np.tile(x, (23, 1))
+        obj = O.LeastSquares(X, np.zeros(23))
+        w = rng.standard_normal(d)
+        f_one = obj.value(w, rows=[22])
+        for rows in (slice(0, 8), slice(0, 4), [22, 22], slice(3, 19), slice(5, 6),
+                     np.full(8, 5), np.full(4, 22), slice(2, 18, 2)):
+            assert obj.value(w, rows=rows) == f_one, rows
 
 
 @pytest.mark.parametrize("K", [2, 3, 4, 5, 9])

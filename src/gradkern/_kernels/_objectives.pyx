@@ -37,10 +37,10 @@ cnp.import_array()
 cdef extern from "_objectives_simd.h":
     # Fused row loops over dense C-ordered X with a vectorized logistic stage
     # (see the header): same contract as _lin_dense_rows with unit column stride.
-    void gk_lin_rows_c_f64(const float64_t *X, intp_t rs, intp_t d, const float64_t *y,
-                           const float64_t *sw, const float64_t *w, int fit_intercept,
-                           int kind, double delta, const intp_t *rows, intp_t start,
-                           intp_t step, intp_t k0, intp_t k1, float64_t *g,
+    void gk_lin_rows_c_f64(const float64_t *X, const char *X_end, intp_t rs, intp_t d,
+                           const float64_t *y, const float64_t *sw, const float64_t *w,
+                           int fit_intercept, int kind, double delta, const intp_t *rows,
+                           intp_t start, intp_t step, intp_t k0, intp_t k1, float64_t *g,
                            float64_t *res) noexcept nogil
     # the same over CSR X (data, intp indices/indptr)
     void gk_lin_rows_csr_f64(const float64_t *data, const intp_t *indices,
@@ -75,10 +75,10 @@ cdef extern from "_objectives_simd.h":
                                const float64_t *dz, intp_t K, float64_t *G) noexcept nogil
     void gk_scores_grad_float(const float32_t *x, intp_t cs, intp_t d, double s,
                               const float64_t *dz, intp_t K, float64_t *G) noexcept nogil
-    void gk_lin_rows_c_f32(const float32_t *X, intp_t rs, intp_t d, const float64_t *y,
-                           const float64_t *sw, const float64_t *w, int fit_intercept,
-                           int kind, double delta, const intp_t *rows, intp_t start,
-                           intp_t step, intp_t k0, intp_t k1, float64_t *g,
+    void gk_lin_rows_c_f32(const float32_t *X, const char *X_end, intp_t rs, intp_t d,
+                           const float64_t *y, const float64_t *sw, const float64_t *w,
+                           int fit_intercept, int kind, double delta, const intp_t *rows,
+                           intp_t start, intp_t step, intp_t k0, intp_t k1, float64_t *g,
                            float64_t *res) noexcept nogil
 
 cdef enum:
@@ -122,6 +122,8 @@ cdef float64_t rosenbrock_value_grad(const float64_t *x, intp_t n, float64_t *g)
 
 cdef struct Ctx:
     const void *X            # dense X (row stride rs, column stride cs) or CSR data
+    const char *X_end        # dense C order: one past X's last byte (rows read in
+                             # whole vectors must end before it)
     bint f32                 # X holds float32
     int layout
     intp_t rs, cs, d         # strides in elements; d features
@@ -389,11 +391,11 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
         # C order: blocks of rows, margins, a vectorized loss stage, then the
         # gradient while the block is still in L1 (_objectives_simd.h)
         if c.f32:
-            gk_lin_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.y, c.sw, c.w,
+            gk_lin_rows_c_f32(<const float32_t *>c.X, c.X_end, c.rs, c.d, c.y, c.sw, c.w,
                               c.fit_intercept, c.kind, c.delta, c.rows, c.start, c.step,
                               k0, k1, g, res)
         else:
-            gk_lin_rows_c_f64(<const float64_t *>c.X, c.rs, c.d, c.y, c.sw, c.w,
+            gk_lin_rows_c_f64(<const float64_t *>c.X, c.X_end, c.rs, c.d, c.y, c.sw, c.w,
                               c.fit_intercept, c.kind, c.delta, c.rows, c.start, c.step,
                               k0, k1, g, res)
     else:
@@ -462,6 +464,10 @@ cdef class LinearProblem:
         else:
             self.c.rs = X.strides[0] // X.itemsize
             self.c.cs = X.strides[1] // X.itemsize
+            self.c.X_end = <const char *>self.c.X
+            if X.shape[0] > 0 and X.shape[1] > 0 and self.c.rs > 0 and self.c.cs > 0:
+                self.c.X_end += ((X.shape[0] - 1) * self.c.rs + (X.shape[1] - 1) * self.c.cs
+                                 + 1) * X.itemsize
         if op == OP_SOFTMAX:
             self.c.labels = <const intp_t *>cnp.PyArray_DATA(y)
         else:

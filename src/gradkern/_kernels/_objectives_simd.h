@@ -5,9 +5,13 @@
  *   compiler vectorizes loops over them; accurate to a few ulp.
  * - gk_loss_block: per-sample loss and d loss / d z for a block of margins,
  *   a loop the compiler vectorizes (libm's exp/log1p are scalar calls).
- * - gk_lin_rows_c_{f64,f32}: the fused row loop over dense C-ordered X: margins of
- *   a block of rows, the loss stage, then the gradient pass while the rows are
- *   still in L1; the next block is prefetched meanwhile (gk_prefetch_next).
+ * - gk_v_loss4: the losses of 4 samples in vector lanes (logistic, squared, Huber).
+ * - gk_lin_rows_c_{f64,f32}: the fused row loops over dense C-ordered X
+ *   (_objectives_rows.h). For small d (<= 16, float32 <= 32), one pass over
+ *   groups of 4 rows: their margins, their 4 losses in vector lanes and their
+ *   gradient, accumulated in registers, while the rows are in L1. Otherwise
+ *   blocks of 64 rows: margins, the loss stage (gk_loss_block), then the
+ *   gradient pass. Both prefetch ahead over large contiguous ranges.
  *
  * On x86-64 Linux with GCC the hot functions are built twice (target_clones:
  * AVX2 and baseline x86-64) and the loader picks the one the CPU supports, so
@@ -35,8 +39,8 @@
 #define GK_LOSS_LOGISTIC 1
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
-#define GK_SMALL_D 32       /* d <= this: the unrolled C-order row loop (float64 X) */
-#define GK_SMALL_D_F32 16   /* the same for float32 X (rows converted per block) */
+#define GK_SMALL_D 32       /* d <= this: the unrolled blocked C-order row loop (float64 X) */
+#define GK_FUSED_V 8        /* d <= 4 * this: the one-pass 4-row loop (float32 X; 16 for float64) */
 
 typedef ptrdiff_t gk_intp;
 
@@ -176,6 +180,39 @@ GK_VINLINE double gk_logistic_one(double zt, double yt, double st, double *dzt)
     return st * ((hv * zt - yt * zt) + lp);             /* max(z, 0) - y z + log1p(e) */
 }
 
+#if GK_HAVE_VEC
+/* Loss (times s) and dz = s * d loss / d z of 4 samples: margins zt, targets yt,
+   weights st. The same IEEE operations, in the same order, as the scalar forms
+   (gk_logistic_one and the loops of gk_loss_block), so lanes and scalar tails
+   agree bitwise. kind is a constant wherever this is inlined in a hot loop. */
+GK_VINLINE gk_v4d gk_v_loss4(int kind, gk_v4d zt, gk_v4d yt, gk_v4d st, gk_v4d delta,
+                             gk_v4d *dz)
+{
+    if (kind == GK_LOSS_LOGISTIC) {
+        gk_v4d e, small, lp, hv, sg;
+        gk_v4i zb = (gk_v4i)zt, pos = zb >= GK_SPLATI(0);
+        e = gk_v_exp_neg((gk_v4d)(zb | GK_SPLATI((long long)(1ULL << 63))));
+        small = e / (GK_SPLAT(1.0) + e);
+        lp = gk_v_log1p_01(e);
+        hv = gk_v_sel(pos, GK_SPLAT(1.0), GK_SPLAT(0.0));
+        sg = gk_v_sel(pos, -small, small);
+        *dz = st * ((hv - yt) + sg);
+        return st * ((hv * zt - yt * zt) + lp);
+    } else if (kind == GK_LOSS_HUBER) {
+        gk_v4d r = zt - yt, a, m;
+        gk_v4i sign = (gk_v4i)r & GK_SPLATI((long long)(1ULL << 63));
+        a = (gk_v4d)((gk_v4i)r & ~sign);                /* |r| */
+        m = gk_v_sel(a <= delta, a, delta);             /* |r| clipped at delta */
+        *dz = st * (gk_v4d)((gk_v4i)m | sign);          /* copysign(m, r) */
+        return st * (m * (a - GK_SPLAT(0.5) * m));
+    } else {
+        gk_v4d r = zt - yt;
+        *dz = st * r;
+        return st * (GK_SPLAT(0.5) * r * r);
+    }
+}
+#endif
+
 /* Losses of n <= GK_BLOCK samples: margins z, targets y, weights s (IN);
    dz[t] = s_t * d loss / d z (OUT). Returns sum_t s_t loss_t (4 interleaved
    partial sums: a fixed order). The element loops carry no reduction, so they
@@ -192,20 +229,11 @@ static double gk_loss_block(int kind, gk_intp n, const double *GK_RESTRICT z,
         t = 0;
 #if GK_HAVE_VEC
         for (; t + 4 <= n; t += 4) {
-            gk_v4d zt, yt, st, e, small, lp, hv, sg, loss, d;
-            gk_v4i zb, pos;
+            gk_v4d zt, yt, st, loss, d;
             memcpy(&zt, z + t, sizeof zt);
             memcpy(&yt, y + t, sizeof yt);
             memcpy(&st, s + t, sizeof st);
-            zb = (gk_v4i)zt;
-            pos = zb >= GK_SPLATI(0);
-            e = gk_v_exp_neg((gk_v4d)(zb | GK_SPLATI((long long)(1ULL << 63))));
-            small = e / (GK_SPLAT(1.0) + e);
-            lp = gk_v_log1p_01(e);
-            hv = gk_v_sel(pos, GK_SPLAT(1.0), GK_SPLAT(0.0));
-            sg = gk_v_sel(pos, -small, small);
-            loss = st * ((hv * zt - yt * zt) + lp);
-            d = st * ((hv - yt) + sg);
+            loss = gk_v_loss4(GK_LOSS_LOGISTIC, zt, yt, st, GK_SPLAT(delta), &d);
             memcpy(lb + t, &loss, sizeof loss);
             memcpy(dz + t, &d, sizeof d);
         }
@@ -306,7 +334,6 @@ GK_DOT4(double)
 GK_DOT4(float)
 
 #if GK_HAVE_VEC
-typedef float gk_v4f __attribute__((vector_size(16), aligned(4)));
 
 GK_VINLINE gk_v4d gk_vload_double(const double *p)
 {
@@ -315,11 +342,35 @@ GK_VINLINE gk_v4d gk_vload_double(const double *p)
     return v;
 }
 
+/* 4 floats widened to doubles. Written element-wise: GCC turns this into one
+   vcvtps2pd from memory in the AVX2 clone, where __builtin_convertvector of a
+   loaded 4-float vector became two half conversions through the stack. */
 GK_VINLINE gk_v4d gk_vload_float(const float *p)
 {
-    gk_v4f v;
-    memcpy(&v, p, sizeof v);
-    return __builtin_convertvector(v, gk_v4d);
+    return (gk_v4d){p[0], p[1], p[2], p[3]};
+}
+
+/* Lane permutations: GK_SHUF2 picks lanes of a (0-3) and b (4-7), GK_BCAST
+   broadcasts lane i of a. */
+#if defined(__clang__)
+#define GK_SHUF2(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
+#else
+#define GK_SHUF2(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (gk_v4i){i0, i1, i2, i3})
+#endif
+#define GK_BCAST(a, i) GK_SHUF2(a, a, i, i, i, i)
+
+/* Lane r of the result: (a_r[0] + a_r[1]) + (a_r[2] + a_r[3]), the dot products
+   of 4 rows from their partial-sum vectors (two pairwise adds, two permutes). */
+GK_VINLINE gk_v4d gk_v_hsum4(gk_v4d a0, gk_v4d a1, gk_v4d a2, gk_v4d a3)
+{
+    gk_v4d h01 = GK_SHUF2(a0, a1, 0, 4, 2, 6) + GK_SHUF2(a0, a1, 1, 5, 3, 7);
+    gk_v4d h23 = GK_SHUF2(a2, a3, 0, 4, 2, 6) + GK_SHUF2(a2, a3, 1, 5, 3, 7);
+    return GK_SHUF2(h01, h23, 0, 1, 4, 5) + GK_SHUF2(h01, h23, 2, 3, 6, 7);
+}
+
+GK_VINLINE gk_v4d gk_v_and(gk_v4d a, gk_v4i m)
+{
+    return (gk_v4d)((gk_v4i)a & m);
 }
 
 /* z[r] = x_r . w + b for the 4 rows x[0:4]: lane l of row r's accumulator holds
