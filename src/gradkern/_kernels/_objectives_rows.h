@@ -131,7 +131,7 @@ GK_VINLINE void GK_SMALL(
 #define GK_MARGINS GK_CAT(gk_lin_margins4, GK_SFX)
 #define GK_GRAD4 GK_CAT(gk_lin_grad4, GK_SFX)
 #define GK_PAIR GK_CAT(gk_lin_pair, GK_SFX)
-#define GK_ONE GK_CAT(gk_lin_one, GK_SFX)
+#define GK_PAD GK_CAT(gk_lin_pad_rows, GK_SFX)
 #define GK_LOADX GK_CAT(gk_vload, GK_XT)
 /* Column vector c of a row x padded to 4 * nv features: the lanes past d are
    masked to +0 (they hold the next row, or padding). */
@@ -184,7 +184,7 @@ GK_VINLINE void GK_GRAD4(const GK_XT *x0, const GK_XT *x1, const GK_XT *x2, cons
 /* Two groups of 4 rows (x[0:8], readable whole; targets y0, y1, weights s0,
    s1): the margins of the 8 rows, then their losses, then their gradients, so
    that independent work sits side by side for the out-of-order core. The same
-   operations, in the same order, as two single groups (GK_ONE). */
+   operations, in the same order, as the groups one after the other. */
 GK_VINLINE void GK_PAIR(const GK_XT *const *x, gk_v4d y0, gk_v4d y1, gk_v4d s0, gk_v4d s1,
                         const gk_intp d, const int kind, const gk_v4d *wv, gk_v4d bv,
                         gk_v4d dv, int with_g, gk_v4d *gv, gk_v4d *Lv, gk_v4d *Sv,
@@ -205,30 +205,30 @@ GK_VINLINE void GK_PAIR(const GK_XT *const *x, gk_v4d y0, gk_v4d y1, gk_v4d s0, 
     }
 }
 
-/* One group of 4 rows x[0:4] (readable whole), targets yv, weights sv. */
-GK_VINLINE void GK_ONE(const GK_XT *const *x, gk_v4d yv, gk_v4d sv, const gk_intp d,
-                       const int kind, const gk_v4d *wv, gk_v4d bv, gk_v4d dv, int with_g,
-                       gk_v4d *gv, gk_v4d *Lv, gk_v4d *Sv, gk_v4d *Bv)
+/* The rare path of GK_FUSED, out of line (one copy, not one per d): rows
+   x[0:m] copied into xb (8 rows of `width` elements, zero-padded, missing rows
+   all zeros), and x[0:8] pointed there. */
+static void GK_PAD(const GK_XT **x, gk_intp m, gk_intp d, gk_intp width, GK_XT *xb)
 {
-    gk_v4d dz, z = GK_MARGINS(x[0], x[1], x[2], x[3], d, wv) + bv;
-    *Lv += gk_v_loss4(kind, z, yv, sv, dv, &dz);
-    *Sv += sv;
-    if (with_g) {
-        GK_GRAD4(x[0], x[1], x[2], x[3], d, dz, gv);
-        *Bv += dz;
+    gk_intp r, j;
+    for (r = 0; r < 8; r++) {
+        for (j = 0; j < width; j++)
+            xb[r * width + j] = r < m && j < d ? x[r][j] : (GK_XT)0;
+        x[r] = xb + r * width;
     }
 }
 
 /* gk_lin_rows_c for d <= 4 * GK_FUSED_V, inlined with a constant d and loss
    kind (see the switch below) so every loop over features is unrolled. One
-   pass over the rows, 4 at a time (GK_GROUP): their margins (4 vector partial
+   pass over the rows in groups of 4, two groups per iteration (GK_PAIR): their
+   margins (GK_MARGINS: 4 vector partial
    sums per row, reduced together by gk_v_hsum4: lane l of row r sums
    x[4c + l] w[4c + l] over c, then (s0 + s1) + (s2 + s3)), the 4 losses in
-   vector lanes (gk_v_loss4), and the gradient, accumulated in registers for
-   the whole call, while the 4 rows are still in L1. A row is read as
+   vector lanes (gk_v_loss4), and the gradient (GK_GRAD4), accumulated in
+   registers for the whole call, while the rows are still in L1. A row is read as
    ceil(d / 4) whole vectors whose lanes past d are masked; a row whose last
    vector would read past the end of X (X_end), like the missing rows of a
-   last partial group (weight 0), is first copied into a zero-padded buffer:
+   last partial pair of groups (weight 0), is first copied into a zero-padded buffer:
    every row gives bitwise the same margin wherever it lands. Loss, weight and
    intercept sums go to 4 vector lanes (a fixed order). */
 GK_VINLINE void GK_FUSED(
@@ -238,14 +238,17 @@ GK_VINLINE void GK_FUSED(
     double *g, double *res)
 {
     const gk_intp nv = (d + 3) / 4;
-    GK_XT xb[4][4 * GK_FUSED_V];    /* zero-padded copies of rows */
-    double tmp[4 * GK_FUSED_V];
+    GK_XT xb[8][4 * GK_FUSED_V];    /* zero-padded copies of rows (GK_PAD) */
+    double tmp[4 * GK_FUSED_V], yt[8], st[8];
+    static const double ones[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
     gk_v4d wv[GK_FUSED_V], gv[GK_FUSED_V];
     gk_v4d Lv = GK_SPLAT(0.0), Sv = Lv, Bv = Lv;
     const gk_v4d bv = GK_SPLAT(fit_intercept ? w[d] : 0.0), dv = GK_SPLAT(delta);
-    const gk_v4d ones = GK_SPLAT(1.0);
     const gk_intp rowb = d * (gk_intp)sizeof(GK_XT), vb = 4 * nv * (gk_intp)sizeof(GK_XT);
-    const int with_g = g != NULL;
+    const gk_intp pb = 8 * rs * (gk_intp)sizeof(GK_XT);    /* bytes of 8 contiguous rows */
+    const int with_g = g != NULL, contiguous = !rows && step == 1;
+    /* prefetch only over contiguous ranges too large for the cache */
+    const gk_intp pf_end = contiguous && (k1 - k0) * rowb >= GK_PF_MIN_BYTES ? k1 - 72 : k0;
     gk_intp k = k0, c, r, j;
     for (j = 0; j < 4 * nv; j++)
         tmp[j] = j < d ? w[j] : 0.0;
@@ -255,19 +258,15 @@ GK_VINLINE void GK_FUSED(
         tmp[j] = g && j < d ? g[j] : 0.0;
     for (c = 0; c < nv; c++)
         gv[c] = gk_vload_double(tmp + 4 * c);
-    if (!rows && step == 1) {
-        /* contiguous rows: pointers, targets and weights straight from the
-           arrays; prefetch 64 rows ahead when the range is too large for the
-           cache. Stops before the first pair of groups that would read past
-           X_end. */
-        const GK_XT *x0 = X + (start + k0) * rs;
-        const gk_intp pf_end = (k1 - k0) * rowb >= GK_PF_MIN_BYTES ? k1 - 72 : k0;
-        const gk_intp pb = 8 * rs * (gk_intp)sizeof(GK_XT);
-        for (; k + 8 <= k1; k += 8, x0 += 8 * rs) {
-            const GK_XT *x[8];
-            const double *yk = y + start + k;
-            if ((uintptr_t)(x0 + 7 * rs) + vb > (uintptr_t)X_end)
-                break;
+    for (; k < k1; k += 8) {
+        /* 8 rows (two groups of 4) at a time */
+        const GK_XT *x[8];
+        const double *yp = yt, *sp = st;
+        const gk_intp m = k1 - k < 8 ? k1 - k : 8;    /* rows of this pair of groups */
+        const GK_XT *x0 = X + (start + k) * rs;        /* row k if contiguous */
+        if (contiguous && m == 8 && (uintptr_t)(x0 + 7 * rs) + vb <= (uintptr_t)X_end) {
+            /* pointers, targets and weights straight from the arrays; prefetch
+               64 rows ahead when the range is too large for the cache */
             if (k < pf_end) {
                 const char *p = (const char *)(x0 + 64 * rs);
                 for (j = 0; j < pb; j += 64)
@@ -275,56 +274,28 @@ GK_VINLINE void GK_FUSED(
             }
             for (r = 0; r < 8; r++)
                 x[r] = x0 + r * rs;
-            GK_PAIR(x, gk_vload_double(yk), gk_vload_double(yk + 4),
-                    sw ? gk_vload_double(sw + start + k) : ones,
-                    sw ? gk_vload_double(sw + start + k + 4) : ones, d, kind, wv, bv, dv,
-                    with_g, gv, &Lv, &Sv, &Bv);
-        }
-    } else {
-        /* index arrays and strided slices: 8 rows gathered at a time (a row
-           near the end of X sends the rest to the loop below) */
-        for (; k + 8 <= k1; k += 8) {
-            const GK_XT *x[8];
-            double yt[8], st[8];
-            int whole = 1;
-            for (r = 0; r < 8; r++) {
+            yp = y + start + k;
+            sp = sw ? sw + start + k : ones;
+        } else {
+            /* index arrays, strided slices, the end of X, a last partial pair:
+               rows gathered, and copied with zero padding if any cannot be read
+               whole (missing rows: zeros with weight 0) */
+            int whole = m == 8;
+            for (r = 0; r < m; r++) {
                 gk_intp i = rows ? rows[k + r] : start + (k + r) * step;
                 x[r] = X + i * rs;
                 yt[r] = y[i];
                 st[r] = sw ? sw[i] : 1.0;
                 whole &= (uintptr_t)x[r] + vb <= (uintptr_t)X_end;
             }
-            if (!whole)
-                break;
-            GK_PAIR(x, gk_vload_double(yt), gk_vload_double(yt + 4), gk_vload_double(st),
-                    gk_vload_double(st + 4), d, kind, wv, bv, dv, with_g, gv, &Lv, &Sv, &Bv);
-        }
-    }
-    for (; k < k1; k += 4) {
-        /* the rest: groups of 4 rows, any of which may need a zero-padded copy
-           (the end of X, the missing rows of a last partial group) */
-        const GK_XT *x[4];
-        double yt[4], st[4];
-        const gk_intp m = k1 - k < 4 ? k1 - k : 4;    /* rows of this group */
-        int whole = m == 4;
-        for (r = 0; r < m; r++) {
-            gk_intp i = rows ? rows[k + r] : start + (k + r) * step;
-            x[r] = X + i * rs;
-            yt[r] = y[i];
-            st[r] = sw ? sw[i] : 1.0;
-            whole &= (uintptr_t)x[r] + vb <= (uintptr_t)X_end;
-        }
-        if (!whole) {
-            for (r = 0; r < 4; r++) {
-                for (j = 0; j < 4 * nv; j++)
-                    xb[r][j] = r < m && j < d ? x[r][j] : (GK_XT)0;
-                x[r] = xb[r];
+            if (!whole) {
+                GK_PAD(x, m, d, 4 * nv, &xb[0][0]);
+                for (r = m; r < 8; r++)
+                    yt[r] = st[r] = 0.0;
             }
-            for (r = m; r < 4; r++)
-                yt[r] = st[r] = 0.0;
         }
-        GK_ONE(x, gk_vload_double(yt), gk_vload_double(st), d, kind, wv, bv, dv, with_g, gv,
-               &Lv, &Sv, &Bv);
+        GK_PAIR(x, gk_vload_double(yp), gk_vload_double(yp + 4), gk_vload_double(sp),
+                gk_vload_double(sp + 4), d, kind, wv, bv, dv, with_g, gv, &Lv, &Sv, &Bv);
     }
     if (g) {
         for (c = 0; c < nv; c++)
@@ -339,6 +310,58 @@ GK_VINLINE void GK_FUSED(
 }
 #undef GK_XV
 #undef GK_LOADX
+
+/* One function per (d, loss kind): small functions compile much faster than
+   one function with every case inlined, and each is cloned per ISA. No loop
+   unswitching there: copies of the loop per loop-invariant branch (gradient or
+   not, weights or not, contiguous or not) made these 1.5x larger and slower to
+   compile, for no measured speed. */
+#define GK_FUSED_ARGS                                                             \
+    const GK_XT *X, const char *X_end, gk_intp rs, const double *y, const double *sw, \
+    const double *w, int fit_intercept, double delta, const gk_intp *rows,        \
+    gk_intp start, gk_intp step, gk_intp k0, gk_intp k1, double *g, double *res
+typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
+#define GK_FUSED_DEF1(D, KIND, KN)                                                \
+    GK_CLONES GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS) \
+    {                                                                             \
+        GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, KIND, delta, rows, start, \
+                 step, k0, k1, g, res);                                           \
+    }
+#define GK_FUSED_DEF(D)                                                           \
+    GK_FUSED_DEF1(D, GK_LOSS_SQUARED, gk_fused_sq)                                \
+    GK_FUSED_DEF1(D, GK_LOSS_LOGISTIC, gk_fused_lg)                               \
+    GK_FUSED_DEF1(D, GK_LOSS_HUBER, gk_fused_hu)
+#define GK_FUSED_NAME(KN, D) GK_CAT(GK_CAT(KN, GK_SFX), D),
+#define GK_D16(M, A) M(A, 1) M(A, 2) M(A, 3) M(A, 4) M(A, 5) M(A, 6) M(A, 7) M(A, 8) \
+    M(A, 9) M(A, 10) M(A, 11) M(A, 12) M(A, 13) M(A, 14) M(A, 15) M(A, 16)
+#define GK_D32(M, A) GK_D16(M, A) M(A, 17) M(A, 18) M(A, 19) M(A, 20) M(A, 21) M(A, 22) \
+    M(A, 23) M(A, 24) M(A, 25) M(A, 26) M(A, 27) M(A, 28) M(A, 29) M(A, 30) M(A, 31) M(A, 32)
+#define GK_FUSED_DEF_(A, D) GK_FUSED_DEF(D)
+#if GK_IS_F32
+#define GK_FUSED_MAXD 32
+#define GK_DLIST GK_D32
+#else
+#define GK_FUSED_MAXD 16
+#define GK_DLIST GK_D16
+#endif
+GK_DLIST(GK_FUSED_DEF_, 0)
+/* [kind][d - 1]: the kinds in the order of their GK_LOSS_* values */
+static const GK_CAT(gk_fused_fn, GK_SFX) GK_CAT(gk_fused_tab, GK_SFX)[3][GK_FUSED_MAXD] = {
+    {GK_DLIST(GK_FUSED_NAME, gk_fused_sq)},
+    {GK_DLIST(GK_FUSED_NAME, gk_fused_lg)},
+    {GK_DLIST(GK_FUSED_NAME, gk_fused_hu)},
+};
+#if GK_LOSS_SQUARED != 0 || GK_LOSS_LOGISTIC != 1 || GK_LOSS_HUBER != 2
+#error "gk_fused_tab assumes GK_LOSS_SQUARED, _LOGISTIC, _HUBER = 0, 1, 2"
+#endif
+#undef GK_FUSED_DEF_
+#undef GK_FUSED_DEF
+#undef GK_FUSED_DEF1
+#undef GK_FUSED_NAME
+#undef GK_DLIST
+#undef GK_D16
+#undef GK_D32
+#undef GK_FUSED_ARGS
 #endif
 
 GK_CLONES
@@ -354,31 +377,13 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     gk_intp kb, t, nb, j;
 #if GK_HAVE_VEC
     gk_prefetch pf;
-    switch (d) {   /* small d: a copy of the loop per d, unrolled */
-#define GK_FUSED_KIND(D, KIND) \
-    GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, KIND, delta, rows, start, step, k0, \
-             k1, g, res)
-#define GK_FUSED_CASE(D) \
-    case D: \
-        if (kind == GK_LOSS_LOGISTIC) \
-            GK_FUSED_KIND(D, GK_LOSS_LOGISTIC); \
-        else if (kind == GK_LOSS_HUBER) \
-            GK_FUSED_KIND(D, GK_LOSS_HUBER); \
-        else \
-            GK_FUSED_KIND(D, GK_LOSS_SQUARED); \
+    if (d >= 1 && d <= GK_FUSED_MAXD && kind >= 0 && kind <= 2) {
+        /* small d: the one-pass loop, a function per d and loss kind */
+        GK_CAT(gk_fused_tab, GK_SFX)[kind][d - 1](X, X_end, rs, y, sw, w, fit_intercept,
+                                                  delta, rows, start, step, k0, k1, g, res);
         return;
-    GK_FUSED_CASE(1) GK_FUSED_CASE(2) GK_FUSED_CASE(3) GK_FUSED_CASE(4)
-    GK_FUSED_CASE(5) GK_FUSED_CASE(6) GK_FUSED_CASE(7) GK_FUSED_CASE(8)
-    GK_FUSED_CASE(9) GK_FUSED_CASE(10) GK_FUSED_CASE(11) GK_FUSED_CASE(12)
-    GK_FUSED_CASE(13) GK_FUSED_CASE(14) GK_FUSED_CASE(15) GK_FUSED_CASE(16)
-#if GK_IS_F32
-    GK_FUSED_CASE(17) GK_FUSED_CASE(18) GK_FUSED_CASE(19) GK_FUSED_CASE(20)
-    GK_FUSED_CASE(21) GK_FUSED_CASE(22) GK_FUSED_CASE(23) GK_FUSED_CASE(24)
-    GK_FUSED_CASE(25) GK_FUSED_CASE(26) GK_FUSED_CASE(27) GK_FUSED_CASE(28)
-    GK_FUSED_CASE(29) GK_FUSED_CASE(30) GK_FUSED_CASE(31) GK_FUSED_CASE(32)
-#endif
-#undef GK_FUSED_CASE
-#undef GK_FUSED_KIND
+    }
+    switch (d) {   /* float64, 16 < d <= 32: the blocked loop, a copy per d, unrolled */
 #define GK_SMALL_CASE(D) \
     case D: GK_SMALL(X, rs, D, y, sw, w, fit_intercept, kind, delta, rows, start, step, \
                      k0, k1, g, res); return;
@@ -499,9 +504,10 @@ static void GK_CAT(gk_lin_rows_csr, GK_SFX)(
 #undef GK_DOT_4ROWS
 #undef GK_SMALL
 #undef GK_FUSED
+#undef GK_FUSED_MAXD
 #undef GK_MARGINS
 #undef GK_GRAD4
 #undef GK_PAIR
-#undef GK_ONE
+#undef GK_PAD
 #undef GK_CAT
 #undef GK_CAT_

@@ -44,6 +44,12 @@
 
 typedef ptrdiff_t gk_intp;
 
+#if defined(__GNUC__) && !defined(__clang__)
+#define GK_NO_UNSWITCH __attribute__((optimize("no-unswitch-loops")))
+#else
+#define GK_NO_UNSWITCH
+#endif
+
 /* exp(x) for x <= 0; flushed to 0 below -708 (where exp(x) < 3.4e-308). */
 GK_VINLINE double gk_exp_neg(double x)
 {
