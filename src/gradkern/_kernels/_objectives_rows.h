@@ -218,19 +218,20 @@ static void GK_PAD(const GK_XT **x, gk_intp m, gk_intp d, gk_intp width, GK_XT *
     }
 }
 
-/* gk_lin_rows_c for d <= 4 * GK_FUSED_V, inlined with a constant d and loss
-   kind (see the switch below) so every loop over features is unrolled. One
-   pass over the rows in groups of 4, two groups per iteration (GK_PAIR): their
-   margins (GK_MARGINS: 4 vector partial
-   sums per row, reduced together by gk_v_hsum4: lane l of row r sums
+/* gk_lin_rows_c for small d (float64 d <= 16, float32 d <= 4 * GK_FUSED_V),
+   inlined into one function per constant d and loss kind (gk_fused_tab, below)
+   so every loop over features is unrolled. One pass over the rows in groups of
+   4, two groups per iteration (GK_PAIR): their margins (GK_MARGINS: 4 vector
+   partial sums per row, reduced together by gk_v_hsum4: lane l of row r sums
    x[4c + l] w[4c + l] over c, then (s0 + s1) + (s2 + s3)), the 4 losses in
    vector lanes (gk_v_loss4), and the gradient (GK_GRAD4), accumulated in
-   registers for the whole call, while the rows are still in L1. A row is read as
-   ceil(d / 4) whole vectors whose lanes past d are masked; a row whose last
-   vector would read past the end of X (X_end), like the missing rows of a
-   last partial pair of groups (weight 0), is first copied into a zero-padded buffer:
-   every row gives bitwise the same margin wherever it lands. Loss, weight and
-   intercept sums go to 4 vector lanes (a fixed order). */
+   registers for the whole call, while the rows are still in L1. A row is read
+   as ceil(d / 4) whole vectors whose lanes past d are masked; a set of rows
+   with one whose last vector would read past the end of X (X_end), or with
+   missing rows (the last partial set: zeros of weight 0), is first copied into
+   a zero-padded buffer (GK_PAD): every row gives bitwise the same margin
+   wherever it lands. Loss, weight and intercept sums go to 4 vector lanes (a
+   fixed order). */
 GK_VINLINE void GK_FUSED(
     const GK_XT *X, const char *X_end, gk_intp rs, const gk_intp d, const double *y,
     const double *sw, const double *w, int fit_intercept, const int kind, double delta,
