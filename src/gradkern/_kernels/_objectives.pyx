@@ -388,8 +388,10 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
         else:
             _lin_dense_f(c, <const float64_t *>c.X, k0, k1, g, res)
     elif c.cs == 1:
-        # C order: blocks of rows, margins, a vectorized loss stage, then the
-        # gradient while the block is still in L1 (_objectives_simd.h)
+        # C order (_objectives_rows.h): for small d one pass over groups of 4
+        # rows (margins, losses in vector lanes, gradient in registers); else
+        # blocks of rows: margins, a vectorized loss stage, then the gradient
+        # while the block is still in L1
         if c.f32:
             gk_lin_rows_c_f32(<const float32_t *>c.X, c.X_end, c.rs, c.d, c.y, c.sw, c.w,
                               c.fit_intercept, c.kind, c.delta, c.rows, c.start, c.step,
