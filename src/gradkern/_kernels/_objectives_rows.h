@@ -135,12 +135,8 @@ GK_VINLINE void GK_SMALL(
 #define GK_LOADX GK_CAT(gk_vload, GK_XT)
 /* Column vector c of a row x padded to 4 * nv features: the lanes past d are
    masked to +0 (they hold the next row, or padding). */
-#ifdef GK_NOMASK
-#define GK_XV(x, c) GK_LOADX((x) + 4 * (c))
-#else
 #define GK_XV(x, c) (dr && (c) == nv - 1 ? gk_v_and(GK_LOADX((x) + 4 * (c)), mk) \
                                           : GK_LOADX((x) + 4 * (c)))
-#endif
 
 /* Margins (without the intercept) of 4 rows x0..x3, each readable as nv whole
    vectors: lane r of the result is row r's. */
@@ -178,7 +174,8 @@ GK_VINLINE void GK_GRAD4(const GK_XT *x0, const GK_XT *x1, const GK_XT *x2, cons
        makes the pointers opaque */
     __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3));
     for (c = 0; c < nv; c++)
-        gv[c] += (d0 * GK_XV(x0, c) + d1 * GK_XV(x1, c)) + (d2 * GK_XV(x2, c) + d3 * GK_XV(x3, c));
+        gv[c] += (d0 * GK_XV(x0, c) + d1 * GK_XV(x1, c)) +
+                 (d2 * GK_XV(x2, c) + d3 * GK_XV(x3, c));
 }
 
 /* Two groups of 4 rows (x[0:8], readable whole; targets y0, y1, weights s0,

@@ -40,7 +40,7 @@
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
 #define GK_SMALL_D 32       /* d <= this: the unrolled blocked C-order row loop (float64 X) */
-#define GK_FUSED_V 8        /* d <= 4 * this: the one-pass 4-row loop (float32 X; 16 for float64) */
+#define GK_FUSED_V 8        /* d <= 4 * this: the one-pass loop (float32 X; float64: d <= 16) */
 
 typedef ptrdiff_t gk_intp;
 
