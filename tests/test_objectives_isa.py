@@ -6,41 +6,13 @@ every d of the one-pass loop, the blocked loop and the general one, every loss,
 with and without intercept and weights, over all rows, an index array (with the
 last row of X, which goes through the zero-padded copy) and a reversed slice.
 
-Slow (a ~2-3 min build), so opt-in: set GRADKERN_SLOW_TESTS=1. Needs the source
-checkout (the .pyx and .h files are not shipped in wheels).
+Slow (a ~1-2 min build), so opt-in: set GRADKERN_SLOW_TESTS=1. Needs the source
+checkout (the .pyx and .h files are not shipped in wheels). See _baseline_build.py.
 """
-import os
-import shutil
-import subprocess
-import sys
-import textwrap
-
-import pytest
-
 import gradkern
+from _baseline_build import build_baseline_and_check, slow_build_marks
 
-KERNELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                       "src", "gradkern", "_kernels")
-
-pytestmark = [
-    pytest.mark.skipif(os.environ.get("GRADKERN_SLOW_TESTS") != "1",
-                       reason="slow build; set GRADKERN_SLOW_TESTS=1"),
-    pytest.mark.skipif(not os.path.isfile(os.path.join(KERNELS, "_objectives_rows.h")),
-                       reason="needs the source checkout"),
-]
-
-SETUP = '''
-import gradkern, numpy
-from setuptools import setup, Extension
-from Cython.Build import cythonize
-setup(name="gk_objectives_base", ext_modules=cythonize(
-    [Extension("gk_objectives_base", ["gk_objectives_base.pyx"],
-               include_dirs=[numpy.get_include(), {kernels!r}],
-               define_macros=[("GK_NO_CLONES", "1")],
-               extra_compile_args=["-O3", "-fno-math-errno"])],
-    include_path=[gradkern.get_include()], quiet=True,
-    compiler_directives={{"boundscheck": False, "wraparound": False, "cdivision": True}}))
-'''
+pytestmark = slow_build_marks("_objectives_rows.h")
 
 CHECK = '''
 import numpy as np
@@ -78,14 +50,5 @@ print("ok")
 
 
 def test_isa_variants_bit_identical(tmp_path):
-    shutil.copy(os.path.join(KERNELS, "_objectives.pyx"), tmp_path / "gk_objectives_base.pyx")
-    shutil.copy(os.path.join(KERNELS, "_objectives.pxd"), tmp_path / "gk_objectives_base.pxd")
-    (tmp_path / "setup.py").write_text(SETUP.format(kernels=KERNELS))
-    build = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=1200)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
-    run = subprocess.run([sys.executable, "-c", textwrap.dedent(CHECK)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert run.stdout.strip() == "ok"
+    build_baseline_and_check(tmp_path, "_objectives", "gk_objectives_base", CHECK)
     assert gradkern.objectives.Logistic  # the installed module was the other side

@@ -3,39 +3,14 @@ results (IEEE operations only, no FMA): a second copy of the _optim kernels is
 built with GK_NO_CLONES (baseline only) and run beside the installed module.
 
 Slow (~20 s build), so opt-in: set GRADKERN_SLOW_TESTS=1. Needs the source
-checkout (gk_optim.h is not shipped in wheels).
+checkout (gk_optim.h is not shipped in wheels). See _baseline_build.py.
 """
 import os
-import shutil
-import subprocess
-import sys
-import textwrap
-
-import pytest
 
 import gradkern
+from _baseline_build import build_baseline_and_check, slow_build_marks
 
-KERNELS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                       "src", "gradkern", "_kernels")
-
-pytestmark = [
-    pytest.mark.skipif(os.environ.get("GRADKERN_SLOW_TESTS") != "1",
-                       reason="slow build; set GRADKERN_SLOW_TESTS=1"),
-    pytest.mark.skipif(not os.path.isfile(os.path.join(KERNELS, "gk_optim.h")),
-                       reason="needs the source checkout"),
-]
-
-SETUP = '''
-import gradkern, numpy
-from setuptools import setup, Extension
-from Cython.Build import cythonize
-setup(name="gk_optim_base", ext_modules=cythonize(
-    [Extension("gk_optim_base", ["gk_optim_base.pyx"],
-               include_dirs=[numpy.get_include(), {kernels!r}],
-               define_macros=[("GK_NO_CLONES", "1")],
-               extra_compile_args=["-O3", "-fno-math-errno"])],
-    include_path=[gradkern.get_include()], quiet=True))
-'''
+pytestmark = slow_build_marks("gk_optim.h")
 
 CHECK = '''
 import sys
@@ -69,15 +44,6 @@ print("ok")
 
 
 def test_isa_variants_bit_identical(tmp_path):
-    shutil.copy(os.path.join(KERNELS, "_optim.pyx"), tmp_path / "gk_optim_base.pyx")
-    shutil.copy(os.path.join(KERNELS, "_optim.pxd"), tmp_path / "gk_optim_base.pxd")
-    (tmp_path / "setup.py").write_text(SETUP.format(kernels=KERNELS))
-    build = subprocess.run([sys.executable, "setup.py", "build_ext", "--inplace"],
-                           cwd=tmp_path, capture_output=True, text=True, timeout=900)
-    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     tests = os.path.dirname(os.path.abspath(__file__))
-    run = subprocess.run([sys.executable, "-c", textwrap.dedent(CHECK.format(tests=tests))],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert run.stdout.strip() == "ok"
+    build_baseline_and_check(tmp_path, "_optim", "gk_optim_base", CHECK.format(tests=tests))
     assert gradkern.optim.Adam  # the installed module was the other side
