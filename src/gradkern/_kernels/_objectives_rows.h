@@ -261,7 +261,7 @@ GK_VINLINE void GK_FUSED(
         const GK_XT *x[8];
         const double *yp = yt, *sp = st;
         const gk_intp m = k1 - k < 8 ? k1 - k : 8;    /* rows of this pair of groups */
-        const GK_XT *x0 = X + (start + k) * rs;        /* row k if contiguous */
+        const GK_XT *x0 = contiguous ? X + (start + k) * rs : X;    /* row k */
         if (contiguous && m == 8 && (uintptr_t)(x0 + 7 * rs) + vb <= (uintptr_t)X_end) {
             /* pointers, targets and weights straight from the arrays; prefetch
                64 rows ahead when the range is too large for the cache */
