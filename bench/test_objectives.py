@@ -25,6 +25,7 @@ from scipy.special import expit
 from harness import bench_case, bench_floor, sizes
 
 from gradkern import effective_n_threads
+from gradkern._kernels import _objectives as _kernels
 from gradkern.objectives import LeastSquares, Logistic, SoftmaxCrossEntropy
 
 DENSE = sizes([(10**3, 10), (10**6, 32)], quick=[(10**3, 10)])
@@ -34,6 +35,10 @@ SPARSE = sizes([(10**6, 10**4)], quick=[])
 # every core too (n_threads=-1); "gradkern_1thread" shows the one-thread kernel beside it.
 NT = effective_n_threads(-1)
 IMPLS = ["gradkern", "gradkern_1thread", "numpy", "floor"]
+# Where the AVX-512 + FMA variant of the one-pass loop (small d) is in use,
+# "gradkern_nofma" times the same call with it switched off for that case only
+# (the AVX2 loop, bitwise equal to the baseline one), side by side in one run.
+DENSE_IMPLS = IMPLS + (["gradkern_nofma"] if _kernels.fma_in_use() else [])
 
 
 # ------------------------------------------------------------------ data
@@ -105,7 +110,7 @@ def np_softmax(X, y, W):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("nd", DENSE, ids=lambda nd: f"{nd[0]:.0e}x{nd[1]}")
-@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("impl", DENSE_IMPLS)
 @pytest.mark.parametrize("name", ["logistic", "least_squares"])
 def test_dense_value_and_grad(benchmark, name, impl, nd, dtype):
     n, d = nd
@@ -117,7 +122,12 @@ def test_dense_value_and_grad(benchmark, name, impl, nd, dtype):
         nt = 1 if impl == "gradkern_1thread" else NT
         obj = (Logistic if name == "logistic" else LeastSquares)(X, y, n_threads=nt)
         out = np.empty(d)
-        f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=out)
+        fma = _kernels.fma_in_use()
+        _kernels.set_fma(fma and impl != "gradkern_nofma")
+        try:
+            f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=out)
+        finally:
+            _kernels.set_fma(fma)
     else:
         # idiomatic numpy keeps float32 data in float32 (no upcast copy of X)
         fn = np_logistic if name == "logistic" else np_least_squares

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 import gradkern._kernels as _kernels_pkg
-from gradkern._kernels import _platform
+from gradkern._kernels import _objectives, _platform
 from gradkern._version import __version__
 
 
@@ -44,6 +44,7 @@ def config():
         "num_procs": _platform.num_procs(),
         "simd": _platform.simd_level(),
         "dispatch": _platform.runtime_dispatch(),
+        "objectives_fma": _objectives.fma_in_use(),
         "debug_build": info.get("debug", False),
         "kernels": kernel_modules(),
     }
@@ -70,5 +71,8 @@ def show_config():
     dispatch = {"avx2": "AVX2 variants in use", "baseline": "baseline variants (no AVX2 here)",
                 "off": "off (baseline loops only)"}[c["dispatch"]]
     print(f"  dispatch     : {dispatch} -- optimizer, objective and bandwidth-floor loops chosen at load time")
+    fma = ("in use (GRADKERN_NO_FMA=1 at import turns it off)" if c["objectives_fma"]
+           else "not in use" if _objectives.fma_built() else "not built")
+    print(f"  objectives   : AVX-512 + FMA variant of the one-pass loop {fma}")
     print(f"  debug build  : {c['debug_build']}")
     print(f"  kernels      : {', '.join(c['kernels'])}")

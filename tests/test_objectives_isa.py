@@ -1,6 +1,8 @@
 """The AVX2 and baseline x86-64 variants of the objectives' row loops
 (_objectives_simd.h, _objectives_rows.h) give bit-identical results (IEEE
-operations in a fixed order, no FMA): a second copy of the _objectives kernels is
+operations in a fixed order, no FMA; the fast AVX-512 + FMA variant, which rounds
+differently, is switched off here and compared to rounding in
+test_objectives_kernels.py): a second copy of the _objectives kernels is
 built with GK_NO_CLONES (baseline only) and run beside the installed module, for
 every d of the one-pass loop, the blocked loop and the general one, every loss,
 with and without intercept and weights, over all rows, an index array (with the
@@ -19,6 +21,7 @@ import numpy as np
 import gk_objectives_base as base
 from gradkern._kernels import _objectives as installed
 from gradkern.objectives import _OP_LINEAR
+installed.set_fma(False)   # the AVX2 clone (the fast FMA variant rounds differently)
 rng = np.random.default_rng(0)
 n = 203
 for dt in (np.float64, np.float32):

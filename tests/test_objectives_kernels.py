@@ -11,8 +11,22 @@ import pytest
 import scipy.sparse as sp
 
 from gradkern import objectives as O
+from gradkern._kernels import _objectives as K
 
 from test_objectives import close, ref_linear, ref_softmax
+
+HAVE_FMA = K.set_fma(True)   # this build and CPU have the fast (AVX-512 + FMA) variant
+
+
+@pytest.fixture(params=["fma", "no_fma"])
+def variant(request):
+    """Each one-pass loop variant in turn: the fast one (AVX-512 + FMA), where this
+    CPU has it, and the one whose bits are the same on every x86-64."""
+    if request.param == "fma" and not HAVE_FMA:
+        pytest.skip("no AVX-512 + FMA variant in this build or on this CPU")
+    K.set_fma(request.param == "fma")
+    yield request.param
+    K.set_fma(True)
 
 
 def per_sample_logistic(z, y):
@@ -53,7 +67,7 @@ def test_logistic_per_sample_accuracy_over_margins(y):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("d", [1, 3, 4, 7, 10, 16, 17, 32, 33])
 @pytest.mark.parametrize("name", ["LeastSquares", "Huber", "Logistic"])
-def test_c_order_blocks_match_reference(name, d, dtype):
+def test_c_order_blocks_match_reference(name, d, dtype, variant):
     """n = 203: pairs of 4-row groups and a partial last group (one-pass loop:
     d <= 16, and d <= 32 for float32), three 64-row blocks and a tail (blocked
     loop: float64 17 <= d <= 32, and d = 33), with intercept/weights; C order,
@@ -93,7 +107,7 @@ def test_c_order_blocks_match_reference(name, d, dtype):
             assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref)
 
 
-def test_c_order_result_independent_of_block_position():
+def test_c_order_result_independent_of_block_position(variant):
     """The same row gives bitwise the same margin whether it lands in a 4-row group
     or in a scalar leftover: one row repeated 67 times has value = its own value."""
     rng = np.random.default_rng(3)
@@ -127,7 +141,7 @@ def _array_before_guard_page(n, d, dtype):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard page")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("d", [1, 3, 5, 10, 13, 30])
-def test_rows_read_as_whole_vectors_stop_at_the_end_of_X(d, dtype):
+def test_rows_read_as_whole_vectors_stop_at_the_end_of_X(d, dtype, variant):
     """The one-pass loop reads each row as whole 4-lane vectors, past the row's
     last feature; rows whose read would pass the end of X (here the last bytes
     before an unreadable page) go through a zero-padded copy. Every way of
@@ -152,7 +166,7 @@ def test_rows_read_as_whole_vectors_stop_at_the_end_of_X(d, dtype):
     buf.close()
 
 
-def test_small_d_margin_independent_of_group_position():
+def test_small_d_margin_independent_of_group_position(variant):
     """One row repeated: in pairs of 4-row groups (contiguous or gathered), a
     single group, or a zero-padded group (partial, or at the end of X), its
     margin is bitwise the same (masked lanes add +0 products). Row counts are
@@ -167,6 +181,44 @@ def test_small_d_margin_independent_of_group_position():
         for rows in (slice(0, 8), slice(0, 4), [22, 22], slice(3, 19), slice(5, 6),
                      np.full(8, 5), np.full(4, 22), slice(2, 18, 2)):
             assert obj.value(w, rows=rows) == f_one, rows
+
+
+@pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fma_variant_agrees_with_the_reproducible_one(dtype):
+    """The fast variant (fused multiply-adds, losses of 8 rows in one register)
+    gives what the AVX2/baseline loop gives, to rounding, for every d it covers
+    and beyond, every loss, with and without intercept and weights, over all
+    rows, an index array and a reversed slice; and it is deterministic."""
+    rng = np.random.default_rng(5)
+    n = 203
+    try:
+        for d in range(1, 35):
+            for kind in ("squared", "logistic", "huber"):
+                for fi in (False, True):
+                    X = (rng.standard_normal((n, d)) * 3).astype(dtype)
+                    y = (rng.random(n) < 0.5).astype(float) if kind == "logistic" \
+                        else rng.standard_normal(n)
+                    sw = rng.random(n) + 0.1 if fi else None
+                    w = rng.standard_normal(d + fi)
+                    k = K.LinearProblem(0, X, "C", None, None, y, sw, d, 1, fi, kind, 0.9)
+                    idx = np.array([5, n - 1, 7, 7, 100, 3, n - 1, 9, 11, 0, 1], dtype=np.intp)
+                    rev = range(190, 3, -7)
+                    for rows, start, step, count in ((None, 0, 1, n), (idx, 0, 1, idx.size),
+                                                     (None, rev.start, rev.step, len(rev))):
+                        out = []
+                        for on in (True, False, True):
+                            K.set_fma(on)
+                            g = np.empty(d + fi)
+                            f, s = k.value_grad(w, g, rows, start, step, count, 0.1, 1)
+                            out.append((f, g))
+                        (f1, g1), (f0, g0), (f2, g2) = out
+                        case = (d, kind, fi, count)
+                        assert f1 == f2 and np.array_equal(g1, g2), case
+                        assert abs(f1 - f0) <= 1e-14 * abs(f0), case
+                        assert close(g1, g0, 1e-13), case
+    finally:
+        K.set_fma(True)
 
 
 @pytest.mark.parametrize("K", [2, 3, 4, 5, 9])

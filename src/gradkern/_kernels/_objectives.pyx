@@ -7,13 +7,15 @@ Three layers (see STYLE.md):
    column) and CSR X, reading each row once and accumulating its gradient
    contribution while it is in cache (below, ``_lin_*``, ``_softmax_*``,
    ``_hessp_*``). The hot loops for dense rows are C in ``_objectives_simd.h``
-   (+ ``_objectives_rows.h``): dense C-order linear models in 64-row blocks
-   (margins of 4 rows at a time, a vectorized loss stage with branch-free
-   exp/log1p, then the gradient while the block is in L1), the softmax
-   scores/gradient of a row and its per-sample stage; on x86-64 Linux/GCC they
-   are built for AVX2 and baseline x86-64 (``target_clones``) with no FMA and
-   fixed summation orders, so that both clones round alike (by design; not
-   tested on a non-AVX2 machine);
+   (+ ``_objectives_rows.h``, ``_objectives_vmath.h``): dense C-order linear
+   models in one pass over groups of 4 rows for small d (their margins, their
+   losses in vector lanes with branch-free exp/log1p, their gradient in
+   registers), in 64-row blocks otherwise; the softmax scores/gradient of a row
+   and its per-sample stage. On x86-64 Linux/GCC they are built for AVX2 and
+   baseline x86-64 (``target_clones``) with no FMA and fixed summation orders,
+   so that both clones give the same bits (checked by the slow ISA tests); the
+   one-pass loop also has an AVX-512 + FMA variant, used where the CPU has it
+   (``set_fma``), whose results agree with those to rounding;
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
@@ -23,6 +25,8 @@ in thread order, so a result is deterministic for a fixed thread count.
 X may be float32 or float64; every sum is accumulated in float64, and w, the
 gradient and the loss are float64.
 """
+import os
+
 cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport exp, log, fabs, NAN
@@ -33,6 +37,30 @@ from gradkern._kernels._openmp cimport gk_threads_for
 from gradkern._kernels._typedefs cimport float32_t, float64_t, intp_t, floating_in
 
 cnp.import_array()
+
+
+def set_fma(bint on):
+    """Use (``on``) or not the fast variant of the one-pass loop over dense
+    C-ordered X (float64 ``d <= 16``, float32 ``d <= 32``): AVX-512 with fused
+    multiply-adds. It is used only where the build has it and the CPU supports
+    it; returns whether it is now in use. On by default, unless the environment
+    variable GRADKERN_NO_FMA is set (to anything but "0") at import. Its results
+    agree with the AVX2 and baseline loops to rounding; those two give the same
+    bits on every x86-64 CPU."""
+    return bool(gk_set_fast(on))
+
+
+def fma_built():
+    """Whether this build has the fast (AVX-512 + FMA) variant."""
+    return bool(GK_HAVE_FAST)
+
+
+def fma_in_use():
+    """Whether the fast (AVX-512 + FMA) variant is in use now."""
+    return bool(gk_use_fast)
+
+
+set_fma(os.environ.get("GRADKERN_NO_FMA", "") in ("", "0"))
 
 cdef extern from "_objectives_simd.h":
     # Fused row loops over dense C-ordered X with a vectorized logistic stage
@@ -56,6 +84,11 @@ cdef extern from "_objectives_simd.h":
                              intp_t step, intp_t k0, intp_t k1, float64_t *g,
                              float64_t *res) noexcept nogil
     enum: GK_BLOCK
+    enum: GK_HAVE_FAST
+    # use the fast (AVX-512 + FMA) variant of the one-pass loop where the CPU has
+    # it; returns whether it is in use
+    int gk_set_fast(int on) noexcept nogil
+    int gk_use_fast
     # sum_t s_t loss_t of n <= GK_BLOCK samples (margins z, targets y, weights s);
     # dz[t] = s_t d loss_t / d z_t (OUT)
     double gk_loss_block(int kind, intp_t n, const float64_t *z, const float64_t *y,

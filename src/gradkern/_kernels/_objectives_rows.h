@@ -185,15 +185,28 @@ GK_VINLINE void GK_GRAD4(const GK_XT *x0, const GK_XT *x1, const GK_XT *x2, cons
 GK_VINLINE void GK_PAIR(const GK_XT *const *x, gk_v4d y0, gk_v4d y1, gk_v4d s0, gk_v4d s1,
                         const gk_intp d, const int kind, const gk_v4d *wv, gk_v4d bv,
                         gk_v4d dv, int with_g, gk_v4d *gv, gk_v4d *Lv, gk_v4d *Sv,
-                        gk_v4d *Bv)
+                        gk_v4d *Bv, const int fast)
 {
     gk_v4d z0, z1, dz0, dz1;
     z0 = GK_MARGINS(x[0], x[1], x[2], x[3], d, wv) + bv;
     z1 = GK_MARGINS(x[4], x[5], x[6], x[7], d, wv) + bv;
-    *Lv += gk_v_loss4(kind, z0, y0, s0, dv, &dz0);
-    *Sv += s0;
-    *Lv += gk_v_loss4(kind, z1, y1, s1, dv, &dz1);
-    *Sv += s1;
+    if (fast && kind == GK_LOSS_LOGISTIC) {
+        /* the 8 logistic losses in one 8-lane (AVX-512) call, lanes 0-3 the
+           first group's */
+        gk_v8d dz8, l8 = gk_v_loss8(kind, GK_CONCAT8(z0, z1), GK_CONCAT8(y0, y1),
+                                    GK_CONCAT8(s0, s1), GK_SPLAT8(dv[0]), &dz8);
+        *Lv += GK_LO4(l8);
+        *Sv += s0;
+        *Lv += GK_HI4(l8);
+        *Sv += s1;
+        dz0 = GK_LO4(dz8);
+        dz1 = GK_HI4(dz8);
+    } else {
+        *Lv += gk_v_loss4(kind, z0, y0, s0, dv, &dz0);
+        *Sv += s0;
+        *Lv += gk_v_loss4(kind, z1, y1, s1, dv, &dz1);
+        *Sv += s1;
+    }
     if (with_g) {
         GK_GRAD4(x[0], x[1], x[2], x[3], d, dz0, gv);
         *Bv += dz0;
@@ -233,7 +246,7 @@ GK_VINLINE void GK_FUSED(
     const GK_XT *X, const char *X_end, gk_intp rs, const gk_intp d, const double *y,
     const double *sw, const double *w, int fit_intercept, const int kind, double delta,
     const gk_intp *rows, gk_intp start, gk_intp step, gk_intp k0, gk_intp k1,
-    double *g, double *res)
+    double *g, double *res, const int fast)
 {
     const gk_intp nv = (d + 3) / 4;
     GK_XT xb[8][4 * GK_FUSED_V];    /* zero-padded copies of rows (GK_PAD) */
@@ -293,7 +306,8 @@ GK_VINLINE void GK_FUSED(
             }
         }
         GK_PAIR(x, gk_vload_double(yp), gk_vload_double(yp + 4), gk_vload_double(sp),
-                gk_vload_double(sp + 4), d, kind, wv, bv, dv, with_g, gv, &Lv, &Sv, &Bv);
+                gk_vload_double(sp + 4), d, kind, wv, bv, dv, with_g, gv, &Lv, &Sv, &Bv,
+                fast);
     }
     if (g) {
         for (c = 0; c < nv; c++)
@@ -323,12 +337,24 @@ typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
     GK_CLONES GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS) \
     {                                                                             \
         GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, KIND, delta, rows, start, \
-                 step, k0, k1, g, res);                                           \
+                 step, k0, k1, g, res, 0);                                        \
     }
 #define GK_FUSED_DEF(D)                                                           \
     GK_FUSED_DEF1(D, GK_LOSS_SQUARED, gk_fused_sq)                                \
     GK_FUSED_DEF1(D, GK_LOSS_LOGISTIC, gk_fused_lg)                               \
     GK_FUSED_DEF1(D, GK_LOSS_HUBER, gk_fused_hu)
+#if GK_HAVE_FAST
+#define GK_FUSEDF_DEF1(D, KIND, KN)                                               \
+    GK_FAST GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS) \
+    {                                                                             \
+        GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, KIND, delta, rows, start, \
+                 step, k0, k1, g, res, 1);                                        \
+    }
+#define GK_FUSEDF_DEF(D)                                                          \
+    GK_FUSEDF_DEF1(D, GK_LOSS_SQUARED, gk_fusedf_sq)                              \
+    GK_FUSEDF_DEF1(D, GK_LOSS_LOGISTIC, gk_fusedf_lg)                             \
+    GK_FUSEDF_DEF1(D, GK_LOSS_HUBER, gk_fusedf_hu)
+#endif
 #define GK_FUSED_NAME(KN, D) GK_CAT(GK_CAT(KN, GK_SFX), D),
 #define GK_D16(M, A) M(A, 1) M(A, 2) M(A, 3) M(A, 4) M(A, 5) M(A, 6) M(A, 7) M(A, 8) \
     M(A, 9) M(A, 10) M(A, 11) M(A, 12) M(A, 13) M(A, 14) M(A, 15) M(A, 16)
@@ -349,6 +375,18 @@ static const GK_CAT(gk_fused_fn, GK_SFX) GK_CAT(gk_fused_tab, GK_SFX)[3][GK_FUSE
     {GK_DLIST(GK_FUSED_NAME, gk_fused_lg)},
     {GK_DLIST(GK_FUSED_NAME, gk_fused_hu)},
 };
+#if GK_HAVE_FAST
+#define GK_FUSEDF_DEF_(A, D) GK_FUSEDF_DEF(D)
+GK_DLIST(GK_FUSEDF_DEF_, 0)
+static const GK_CAT(gk_fused_fn, GK_SFX) GK_CAT(gk_fusedf_tab, GK_SFX)[3][GK_FUSED_MAXD] = {
+    {GK_DLIST(GK_FUSED_NAME, gk_fusedf_sq)},
+    {GK_DLIST(GK_FUSED_NAME, gk_fusedf_lg)},
+    {GK_DLIST(GK_FUSED_NAME, gk_fusedf_hu)},
+};
+#undef GK_FUSEDF_DEF_
+#undef GK_FUSEDF_DEF
+#undef GK_FUSEDF_DEF1
+#endif
 #if GK_LOSS_SQUARED != 0 || GK_LOSS_LOGISTIC != 1 || GK_LOSS_HUBER != 2
 #error "gk_fused_tab assumes GK_LOSS_SQUARED, _LOGISTIC, _HUBER = 0, 1, 2"
 #endif
@@ -373,6 +411,14 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     const GK_XT *xp[GK_BLOCK];
     double b = fit_intercept ? w[d] : 0.0, L = 0.0, S = 0.0;
     gk_intp kb, t, nb, j;
+#if GK_HAVE_FAST
+    if (gk_use_fast && d >= 1 && d <= GK_FUSED_MAXD && kind >= 0 && kind <= 2) {
+        /* the fast variant (AVX-512VL + FMA) of the one-pass loop */
+        GK_CAT(gk_fusedf_tab, GK_SFX)[kind][d - 1](X, X_end, rs, y, sw, w, fit_intercept,
+                                                   delta, rows, start, step, k0, k1, g, res);
+        return;
+    }
+#endif
 #if GK_HAVE_VEC
     gk_prefetch pf;
     if (d >= 1 && d <= GK_FUSED_MAXD && kind >= 0 && kind <= 2) {

@@ -17,7 +17,12 @@
  * AVX2 and baseline x86-64) and the loader picks the one the CPU supports, so
  * the wheel still runs on any x86-64. The AVX2 clone uses no FMA, and every sum
  * has a fixed order (4 interleaved partial sums), so both clones give bitwise
- * identical results.
+ * identical results. The one-pass loop for small d also has a third variant,
+ * for AVX-512F/VL with FMA, picked at run time where the CPU has it (gk_set_fast,
+ * on by default from Python unless GRADKERN_NO_FMA is set): the same operations
+ * in the same order, except that multiply-adds are fused and the 8 logistic
+ * losses of two groups share one 8-lane call, so it agrees with the other two
+ * to rounding, not bitwise.
  */
 #ifndef GK_OBJECTIVES_SIMD_H
 #define GK_OBJECTIVES_SIMD_H
@@ -114,53 +119,14 @@ typedef double gk_v4d __attribute__((vector_size(32), aligned(8)));
 typedef long long gk_v4i __attribute__((vector_size(32), aligned(8)));
 #define GK_SPLAT(c) ((gk_v4d){(c), (c), (c), (c)})
 #define GK_SPLATI(c) ((gk_v4i){(c), (c), (c), (c)})
+/* Eight lanes: the losses of two groups of 4 rows at once (one AVX-512 register
+   in the fast variant; two AVX2 or four SSE2 registers, lane for lane the same
+   operations as two 4-lane calls, in the other clones). */
+typedef double gk_v8d __attribute__((vector_size(64), aligned(8)));
+typedef long long gk_v8i __attribute__((vector_size(64), aligned(8)));
+#define GK_SPLAT8(c) ((gk_v8d){(c), (c), (c), (c), (c), (c), (c), (c)})
+#define GK_SPLATI8(c) ((gk_v8i){(c), (c), (c), (c), (c), (c), (c), (c)})
 
-GK_VINLINE gk_v4d gk_v_sel(gk_v4i m, gk_v4d a, gk_v4d b)
-{
-    return (gk_v4d)((m & (gk_v4i)a) | (~m & (gk_v4i)b));
-}
-
-GK_VINLINE gk_v4d gk_v_exp_neg(gk_v4d x)
-{
-    gk_v4i under = x < GK_SPLAT(-708.0);
-    gk_v4d xc = gk_v_sel(under, GK_SPLAT(-708.0), x);
-    gk_v4d kd = xc * GK_SPLAT(1.4426950408889634) + GK_SPLAT(6755399441055744.0);
-    gk_v4i kbits = (gk_v4i)kd;
-    gk_v4d r, p;
-    kd = kd - GK_SPLAT(6755399441055744.0);
-    r = (xc - kd * GK_SPLAT(6.93147180369123816490e-01)) - kd * GK_SPLAT(1.90821492927058770002e-10);
-    {   /* same Estrin scheme, same operation order as gk_exp_neg */
-        gk_v4d r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-        gk_v4d q0 = (GK_SPLAT(1.0) + r) + r2 * (GK_SPLAT(0.5) + r * GK_SPLAT(1.0 / 6.0));
-        gk_v4d q1 = (GK_SPLAT(1.0 / 24.0) + r * GK_SPLAT(1.0 / 120.0)) +
-                    r2 * (GK_SPLAT(1.0 / 720.0) + r * GK_SPLAT(1.0 / 5040.0));
-        gk_v4d q2 = (GK_SPLAT(1.0 / 40320.0) + r * GK_SPLAT(1.0 / 362880.0)) +
-                    r2 * (GK_SPLAT(1.0 / 3628800.0) + r * GK_SPLAT(1.0 / 39916800.0));
-        gk_v4d q3 = GK_SPLAT(1.0 / 479001600.0) + r * GK_SPLAT(1.0 / 6227020800.0);
-        p = (q0 + r4 * q1) + r8 * (q2 + r4 * q3);
-    }
-    p = p * (gk_v4d)((kbits + GK_SPLATI(1023)) << 52);
-    return gk_v_sel(under, GK_SPLAT(0.0), p);
-}
-
-GK_VINLINE gk_v4d gk_v_log1p_01(gk_v4d e)
-{
-    gk_v4i hi = e > GK_SPLAT(0.41421356237309503);
-    gk_v4d num = gk_v_sel(hi, e - GK_SPLAT(1.0), e);
-    gk_v4d den = gk_v_sel(hi, e + GK_SPLAT(3.0), e + GK_SPLAT(2.0));
-    gk_v4d s = num / den, s2 = s * s, p;
-    {   /* same Estrin scheme as gk_log1p_01 */
-        gk_v4d t2 = s2 * s2, t4 = t2 * t2, t8 = t4 * t4;
-        gk_v4d f0 = (GK_SPLAT(1.0 / 3.0) + s2 * GK_SPLAT(1.0 / 5.0)) +
-                    t2 * (GK_SPLAT(1.0 / 7.0) + s2 * GK_SPLAT(1.0 / 9.0));
-        gk_v4d f1 = (GK_SPLAT(1.0 / 11.0) + s2 * GK_SPLAT(1.0 / 13.0)) +
-                    t2 * (GK_SPLAT(1.0 / 15.0) + s2 * GK_SPLAT(1.0 / 17.0));
-        p = (f0 + t4 * f1) + t8 * GK_SPLAT(1.0 / 19.0);
-    }
-    p = (p * s2) * s;
-    return gk_v_sel(hi, GK_SPLAT(0.69314718055994530942), GK_SPLAT(0.0)) +
-           (GK_SPLAT(2.0) * s + GK_SPLAT(2.0) * p);
-}
 #else
 #define GK_HAVE_VEC 0
 #endif
@@ -187,36 +153,22 @@ GK_VINLINE double gk_logistic_one(double zt, double yt, double st, double *dzt)
 }
 
 #if GK_HAVE_VEC
-/* Loss (times s) and dz = s * d loss / d z of 4 samples: margins zt, targets yt,
-   weights st. The same IEEE operations, in the same order, as the scalar forms
-   (gk_logistic_one and the loops of gk_loss_block), so lanes and scalar tails
-   agree bitwise. kind is a constant wherever this is inlined in a hot loop. */
-GK_VINLINE gk_v4d gk_v_loss4(int kind, gk_v4d zt, gk_v4d yt, gk_v4d st, gk_v4d delta,
-                             gk_v4d *dz)
-{
-    if (kind == GK_LOSS_LOGISTIC) {
-        gk_v4d e, small, lp, hv, sg;
-        gk_v4i zb = (gk_v4i)zt, pos = zb >= GK_SPLATI(0);
-        e = gk_v_exp_neg((gk_v4d)(zb | GK_SPLATI((long long)(1ULL << 63))));
-        small = e / (GK_SPLAT(1.0) + e);
-        lp = gk_v_log1p_01(e);
-        hv = gk_v_sel(pos, GK_SPLAT(1.0), GK_SPLAT(0.0));
-        sg = gk_v_sel(pos, -small, small);
-        *dz = st * ((hv - yt) + sg);
-        return st * ((hv * zt - yt * zt) + lp);
-    } else if (kind == GK_LOSS_HUBER) {
-        gk_v4d r = zt - yt, a, m;
-        gk_v4i sign = (gk_v4i)r & GK_SPLATI((long long)(1ULL << 63));
-        a = (gk_v4d)((gk_v4i)r & ~sign);                /* |r| */
-        m = gk_v_sel(a <= delta, a, delta);             /* |r| clipped at delta */
-        *dz = st * (gk_v4d)((gk_v4i)m | sign);          /* copysign(m, r) */
-        return st * (m * (a - GK_SPLAT(0.5) * m));
-    } else {
-        gk_v4d r = zt - yt;
-        *dz = st * r;
-        return st * (GK_SPLAT(0.5) * r * r);
-    }
-}
+/* The vector math in 4 lanes (gk_v_sel, gk_v_exp_neg, gk_v_log1p_01, gk_v_loss4)
+   and in 8 (the same names with 8 for 4 or appended): _objectives_vmath.h. */
+#define GK_VD gk_v4d
+#define GK_VI gk_v4i
+#define GK_VS GK_SPLAT
+#define GK_VSI GK_SPLATI
+#define GK_VN(name) name
+#define GK_VLOSS gk_v_loss4
+#include "_objectives_vmath.h"
+#define GK_VD gk_v8d
+#define GK_VI gk_v8i
+#define GK_VS GK_SPLAT8
+#define GK_VSI GK_SPLATI8
+#define GK_VN(name) name##8
+#define GK_VLOSS gk_v_loss8
+#include "_objectives_vmath.h"
 #endif
 
 /* Losses of n <= GK_BLOCK samples: margins z, targets y, weights s (IN);
@@ -364,6 +316,20 @@ GK_VINLINE gk_v4d gk_vload_float(const float *p)
 #define GK_SHUF2(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, (gk_v4i){i0, i1, i2, i3})
 #endif
 #define GK_BCAST(a, i) GK_SHUF2(a, a, i, i, i, i)
+/* Two 4-lane vectors as one of 8 lanes, and back. */
+#if defined(__clang__) || __GNUC__ >= 12
+#define GK_CONCAT8(a, b) __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7)
+#define GK_LO4(v) __builtin_shufflevector(v, v, 0, 1, 2, 3)
+#define GK_HI4(v) __builtin_shufflevector(v, v, 4, 5, 6, 7)
+#else
+GK_VINLINE gk_v8d gk_concat8(gk_v4d a, gk_v4d b)
+{
+    return (gk_v8d){a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]};
+}
+#define GK_CONCAT8(a, b) gk_concat8(a, b)
+#define GK_LO4(v) ((gk_v4d){(v)[0], (v)[1], (v)[2], (v)[3]})
+#define GK_HI4(v) ((gk_v4d){(v)[4], (v)[5], (v)[6], (v)[7]})
+#endif
 
 /* Lane r of the result: (a_r[0] + a_r[1]) + (a_r[2] + a_r[3]), the dot products
    of 4 rows from their partial-sum vectors (two pairwise adds, two permutes). */
@@ -519,6 +485,34 @@ GK_VINLINE void gk_prefetch_4rows(const gk_prefetch *pf, gk_intp t)
             __builtin_prefetch(pf->base + c * pf->stride + o, 0, 3);
 }
 #endif /* GK_HAVE_VEC */
+
+/* The fast variant of the one-pass loop (float64 d <= 16, float32 d <= 32):
+   built where the clones are, for AVX-512F/VL with FMA (32 vector registers;
+   the 8 losses of two groups in one register; multiply-adds fused), and used
+   when the CPU has it and gk_use_fast is set (gk_set_fast). Its results match
+   the other variants to rounding, not bitwise. */
+#if GK_CLONES_ON && GK_HAVE_VEC
+#define GK_HAVE_FAST 1
+#define GK_FAST __attribute__((target("avx512f,avx512vl,fma")))
+#else
+#define GK_HAVE_FAST 0
+#endif
+static int gk_use_fast = 0;
+
+/* Use the fast variant (on != 0) where the CPU has it; returns whether it is
+   now in use. */
+static int gk_set_fast(int on)
+{
+#if GK_HAVE_FAST
+    __builtin_cpu_init();
+    gk_use_fast = on && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                  __builtin_cpu_supports("fma");
+#else
+    (void)on;
+    gk_use_fast = 0;
+#endif
+    return gk_use_fast;
+}
 
 #define GK_XT double
 #define GK_SFX f64

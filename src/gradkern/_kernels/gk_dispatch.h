@@ -5,7 +5,9 @@
  * for AVX2 and for baseline x86-64, and the dynamic loader picks the variant
  * the CPU supports (GCC `target_clones`, an ifunc), so one wheel runs on any
  * x86-64 and uses AVX2 where it exists. No variant enables FMA, so IEEE
- * operations give bit-identical results in both. Elsewhere (other compilers
+ * operations give bit-identical results in both (the objectives' one-pass loop
+ * adds an AVX-512 + FMA variant of its own, chosen at run time and agreeing to
+ * rounding: _objectives_simd.h). Elsewhere (other compilers
  * or platforms, unoptimized GRADKERN_DEBUG builds, or -DGK_NO_CLONES) it
  * expands to nothing and the baseline loop is the only one.
  *
