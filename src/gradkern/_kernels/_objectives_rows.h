@@ -333,34 +333,30 @@ GK_VINLINE void GK_FUSED(
     const double *w, int fit_intercept, double delta, const gk_intp *rows,        \
     gk_intp start, gk_intp step, gk_intp k0, gk_intp k1, double *g, double *res
 typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
-#define GK_FUSED_DEF1(D, KIND, KN)                                                \
-    GK_CLONES GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS) \
+/* one function per d and loss kind: ATTR the variant's attributes (GK_CLONES, or
+   GK_FAST for the AVX-512 + FMA variant, FAST = 1) */
+#define GK_FUSED_DEF1(D, KIND, KN, ATTR, FAST)                                    \
+    ATTR GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS)  \
     {                                                                             \
         GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, KIND, delta, rows, start, \
-                 step, k0, k1, g, res, 0);                                        \
+                 step, k0, k1, g, res, FAST);                                     \
     }
-#define GK_FUSED_DEF(D)                                                           \
-    GK_FUSED_DEF1(D, GK_LOSS_SQUARED, gk_fused_sq)                                \
-    GK_FUSED_DEF1(D, GK_LOSS_LOGISTIC, gk_fused_lg)                               \
-    GK_FUSED_DEF1(D, GK_LOSS_HUBER, gk_fused_hu)
-#if GK_HAVE_FAST
-#define GK_FUSEDF_DEF1(D, KIND, KN)                                               \
-    GK_FAST GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS) \
-    {                                                                             \
-        GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, KIND, delta, rows, start, \
-                 step, k0, k1, g, res, 1);                                        \
-    }
-#define GK_FUSEDF_DEF(D)                                                          \
-    GK_FUSEDF_DEF1(D, GK_LOSS_SQUARED, gk_fusedf_sq)                              \
-    GK_FUSEDF_DEF1(D, GK_LOSS_LOGISTIC, gk_fusedf_lg)                             \
-    GK_FUSEDF_DEF1(D, GK_LOSS_HUBER, gk_fusedf_hu)
-#endif
+#define GK_FUSED_DEF3(D, ATTR, FAST, SQ, LG, HU)                                  \
+    GK_FUSED_DEF1(D, GK_LOSS_SQUARED, SQ, ATTR, FAST)                             \
+    GK_FUSED_DEF1(D, GK_LOSS_LOGISTIC, LG, ATTR, FAST)                            \
+    GK_FUSED_DEF1(D, GK_LOSS_HUBER, HU, ATTR, FAST)
 #define GK_FUSED_NAME(KN, D) GK_CAT(GK_CAT(KN, GK_SFX), D),
+/* [kind][d - 1]: the kinds in the order of their GK_LOSS_* values */
+#define GK_FUSED_TAB(TAB, SQ, LG, HU)                                             \
+    static const GK_CAT(gk_fused_fn, GK_SFX) GK_CAT(TAB, GK_SFX)[3][GK_FUSED_MAXD] = { \
+        {GK_DLIST(GK_FUSED_NAME, SQ)},                                            \
+        {GK_DLIST(GK_FUSED_NAME, LG)},                                            \
+        {GK_DLIST(GK_FUSED_NAME, HU)},                                            \
+    };
 #define GK_D16(M, A) M(A, 1) M(A, 2) M(A, 3) M(A, 4) M(A, 5) M(A, 6) M(A, 7) M(A, 8) \
     M(A, 9) M(A, 10) M(A, 11) M(A, 12) M(A, 13) M(A, 14) M(A, 15) M(A, 16)
 #define GK_D32(M, A) GK_D16(M, A) M(A, 17) M(A, 18) M(A, 19) M(A, 20) M(A, 21) M(A, 22) \
     M(A, 23) M(A, 24) M(A, 25) M(A, 26) M(A, 27) M(A, 28) M(A, 29) M(A, 30) M(A, 31) M(A, 32)
-#define GK_FUSED_DEF_(A, D) GK_FUSED_DEF(D)
 #if GK_IS_F32
 #define GK_FUSED_MAXD 32
 #define GK_DLIST GK_D32
@@ -368,31 +364,22 @@ typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
 #define GK_FUSED_MAXD 16
 #define GK_DLIST GK_D16
 #endif
-GK_DLIST(GK_FUSED_DEF_, 0)
-/* [kind][d - 1]: the kinds in the order of their GK_LOSS_* values */
-static const GK_CAT(gk_fused_fn, GK_SFX) GK_CAT(gk_fused_tab, GK_SFX)[3][GK_FUSED_MAXD] = {
-    {GK_DLIST(GK_FUSED_NAME, gk_fused_sq)},
-    {GK_DLIST(GK_FUSED_NAME, gk_fused_lg)},
-    {GK_DLIST(GK_FUSED_NAME, gk_fused_hu)},
-};
-#if GK_HAVE_FAST
-#define GK_FUSEDF_DEF_(A, D) GK_FUSEDF_DEF(D)
-GK_DLIST(GK_FUSEDF_DEF_, 0)
-static const GK_CAT(gk_fused_fn, GK_SFX) GK_CAT(gk_fusedf_tab, GK_SFX)[3][GK_FUSED_MAXD] = {
-    {GK_DLIST(GK_FUSED_NAME, gk_fusedf_sq)},
-    {GK_DLIST(GK_FUSED_NAME, gk_fusedf_lg)},
-    {GK_DLIST(GK_FUSED_NAME, gk_fusedf_hu)},
-};
-#undef GK_FUSEDF_DEF_
-#undef GK_FUSEDF_DEF
-#undef GK_FUSEDF_DEF1
-#endif
 #if GK_LOSS_SQUARED != 0 || GK_LOSS_LOGISTIC != 1 || GK_LOSS_HUBER != 2
 #error "gk_fused_tab assumes GK_LOSS_SQUARED, _LOGISTIC, _HUBER = 0, 1, 2"
 #endif
+#define GK_FUSED_DEF_(A, D) GK_FUSED_DEF3(D, GK_CLONES, 0, gk_fused_sq, gk_fused_lg, gk_fused_hu)
+GK_DLIST(GK_FUSED_DEF_, 0)
+GK_FUSED_TAB(gk_fused_tab, gk_fused_sq, gk_fused_lg, gk_fused_hu)
+#if GK_HAVE_FAST
+#define GK_FUSEDF_DEF_(A, D) GK_FUSED_DEF3(D, GK_FAST, 1, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
+GK_DLIST(GK_FUSEDF_DEF_, 0)
+GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
+#undef GK_FUSEDF_DEF_
+#endif
 #undef GK_FUSED_DEF_
-#undef GK_FUSED_DEF
+#undef GK_FUSED_DEF3
 #undef GK_FUSED_DEF1
+#undef GK_FUSED_TAB
 #undef GK_FUSED_NAME
 #undef GK_DLIST
 #undef GK_D16
