@@ -15,7 +15,9 @@ from gradkern._kernels import _objectives as K
 
 from test_objectives import close, ref_linear, ref_softmax
 
+FMA_AT_IMPORT = K.fma_in_use()   # as the session set it (GRADKERN_NO_FMA)
 HAVE_FMA = K.set_fma(True)   # this build and CPU have the fast (AVX-512 + FMA) variant
+K.set_fma(FMA_AT_IMPORT)
 
 
 @pytest.fixture(params=["fma", "no_fma"])
@@ -26,7 +28,7 @@ def variant(request):
         pytest.skip("no AVX-512 + FMA variant in this build or on this CPU")
     K.set_fma(request.param == "fma")
     yield request.param
-    K.set_fma(True)
+    K.set_fma(FMA_AT_IMPORT)
 
 
 def per_sample_logistic(z, y):
@@ -201,7 +203,7 @@ def test_fma_variant_agrees_with_the_reproducible_one(dtype):
                         else rng.standard_normal(n)
                     sw = rng.random(n) + 0.1 if fi else None
                     w = rng.standard_normal(d + fi)
-                    k = K.LinearProblem(0, X, "C", None, None, y, sw, d, 1, fi, kind, 0.9)
+                    k = K.LinearProblem(O._OP_LINEAR, X, "C", None, None, y, sw, d, 1, fi, kind, 0.9)
                     idx = np.array([5, n - 1, 7, 7, 100, 3, n - 1, 9, 11, 0, 1], dtype=np.intp)
                     rev = range(190, 3, -7)
                     for rows, start, step, count in ((None, 0, 1, n), (idx, 0, 1, idx.size),
@@ -218,7 +220,7 @@ def test_fma_variant_agrees_with_the_reproducible_one(dtype):
                         assert abs(f1 - f0) <= 1e-14 * abs(f0), case
                         assert close(g1, g0, 1e-13), case
     finally:
-        K.set_fma(True)
+        K.set_fma(FMA_AT_IMPORT)
 
 
 @pytest.mark.parametrize("K", [2, 3, 4, 5, 9])
