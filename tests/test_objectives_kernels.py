@@ -223,6 +223,44 @@ def test_fma_variant_agrees_with_the_reproducible_one(dtype):
         K.set_fma(FMA_AT_IMPORT)
 
 
+@pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype):
+    """The fast variant's logistic loss runs 32 rows per iteration on data in cache
+    and 8 on a contiguous range too large for it (GK_PF_MIN_BYTES, 2 MiB per
+    thread): the same rows give bitwise the same value and gradient either way,
+    for last iterations of 8, 16 and 32 rows (with missing rows padded)."""
+    rng = np.random.default_rng(11)
+    d = 10
+    n0 = (3 << 20) // (d * np.dtype(dtype).itemsize) // 32 * 32   # 3 MiB of X
+    try:
+        K.set_fma(True)
+        for r in (0, 3, 8, 12, 16, 25, 31):
+            n = n0 + r
+            X = (rng.standard_normal((n, d)) * 2).astype(dtype)
+            y = (rng.random(n) < 0.5).astype(float)
+            sw = rng.random(n) + 0.1
+            w = rng.standard_normal(d + 1) * 0.5
+            k = K.LinearProblem(O._OP_LINEAR, X, "C", None, None, y, sw, d, 1, True,
+                                "logistic", 0.9)
+            g_stream, g_cache = np.empty(d + 1), np.empty(d + 1)
+            # all rows, contiguous: streams (8 rows per iteration)
+            f_stream, _ = k.value_grad(w, g_stream, None, 0, 1, n, 0.0, 1)
+            # the same rows as an index array: in-cache loop (32 rows per iteration)
+            f_cache, _ = k.value_grad(w, g_cache, np.arange(n, dtype=np.intp), 0, 1, n, 0.0, 1)
+            assert f_stream == f_cache, r
+            assert np.array_equal(g_stream, g_cache), r
+            # and both agree with the reproducible loop to rounding
+            K.set_fma(False)
+            g0 = np.empty(d + 1)
+            f0, _ = k.value_grad(w, g0, None, 0, 1, n, 0.0, 1)
+            K.set_fma(True)
+            assert abs(f_cache - f0) <= 1e-13 * abs(f0), r
+            assert close(g_cache, g0, 1e-12), r
+    finally:
+        K.set_fma(FMA_AT_IMPORT)
+
+
 @pytest.mark.parametrize("K", [2, 3, 4, 5, 9])
 def test_softmax_vector_stage_all_class_counts(K):
     """K below, at and above the 4-lane width; scores spread to +-1000."""

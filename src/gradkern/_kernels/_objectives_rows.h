@@ -131,6 +131,7 @@ GK_VINLINE void GK_SMALL(
 #define GK_MARGINS GK_CAT(gk_lin_margins4, GK_SFX)
 #define GK_GRAD4 GK_CAT(gk_lin_grad4, GK_SFX)
 #define GK_PAIR GK_CAT(gk_lin_pair, GK_SFX)
+#define GK_MULTI GK_CAT(gk_lin_multi, GK_SFX)
 #define GK_PAD GK_CAT(gk_lin_pad_rows, GK_SFX)
 #define GK_LOADX GK_CAT(gk_vload, GK_XT)
 /* Column vector c of a row x padded to 4 * nv features: the lanes past d are
@@ -215,13 +216,83 @@ GK_VINLINE void GK_PAIR(const GK_XT *const *x, gk_v4d y0, gk_v4d y1, gk_v4d s0, 
     }
 }
 
+/* ng = 4 or 8 groups of 4 rows (x[0:4 ng]; targets yp[0:4 ng], weights
+   sp[0:4 ng]) for the logistic loss in the fast variant: the margins of all the
+   rows, their losses in ng / 2 independent 8-lane calls, then the gradients.
+   One call's chain of exp, divisions and log1p is long enough to fill the
+   out-of-order scheduler on its own: side by side, 2 calls ran the loss stage
+   1.5x faster than one at a time, and 4 calls 2x. Every accumulator sees the
+   same operations in the same order as ng / 2 GK_PAIR calls, so the results are
+   bitwise theirs. ng is a constant wherever this is inlined. */
+GK_VINLINE void GK_MULTI(const int ng, const GK_XT *const *x, const double *yp,
+                         const double *sp, const gk_intp d, const gk_v4d *wv, gk_v4d bv,
+                         int with_g, gk_v4d *gv, gk_v4d *Lv, gk_v4d *Sv, gk_v4d *Bv)
+{
+    /* named variables, not arrays: arrays of vectors indexed in loops were kept
+       on the stack for float32 (no gain there) */
+    gk_v4d z0, z1, z2, z3, z4 = bv, z5 = bv, z6 = bv, z7 = bv;
+    gk_v8d l0, l1, l2 = GK_SPLAT8(0.0), l3 = l2, d0, d1, d2 = l2, d3 = l2;
+#define GK_MZ(q) GK_MARGINS(x[4 * (q)], x[4 * (q) + 1], x[4 * (q) + 2], x[4 * (q) + 3], d, wv) + bv
+#define GK_ML(za, zb, q, dz)                                                      \
+    gk_v_loss8(GK_LOSS_LOGISTIC, GK_CONCAT8(za, zb),                              \
+               GK_CONCAT8(gk_vload_double(yp + 8 * (q)), gk_vload_double(yp + 8 * (q) + 4)), \
+               GK_CONCAT8(gk_vload_double(sp + 8 * (q)), gk_vload_double(sp + 8 * (q) + 4)), \
+               GK_SPLAT8(0.0), dz)
+#define GK_MS(l, q)                                                               \
+    *Lv += GK_LO4(l);                                                             \
+    *Sv += gk_vload_double(sp + 8 * (q));                                         \
+    *Lv += GK_HI4(l);                                                             \
+    *Sv += gk_vload_double(sp + 8 * (q) + 4);
+#define GK_MG(q, dz)                                                              \
+    GK_GRAD4(x[4 * (q)], x[4 * (q) + 1], x[4 * (q) + 2], x[4 * (q) + 3], d, dz, gv); \
+    *Bv += dz;
+    z0 = GK_MZ(0);
+    z1 = GK_MZ(1);
+    z2 = GK_MZ(2);
+    z3 = GK_MZ(3);
+    if (ng == 8) {
+        z4 = GK_MZ(4);
+        z5 = GK_MZ(5);
+        z6 = GK_MZ(6);
+        z7 = GK_MZ(7);
+    }
+    l0 = GK_ML(z0, z1, 0, &d0);
+    l1 = GK_ML(z2, z3, 1, &d1);
+    if (ng == 8) {
+        l2 = GK_ML(z4, z5, 2, &d2);
+        l3 = GK_ML(z6, z7, 3, &d3);
+    }
+    GK_MS(l0, 0)
+    GK_MS(l1, 1)
+    if (ng == 8) {
+        GK_MS(l2, 2)
+        GK_MS(l3, 3)
+    }
+    if (with_g) {
+        GK_MG(0, GK_LO4(d0))
+        GK_MG(1, GK_HI4(d0))
+        GK_MG(2, GK_LO4(d1))
+        GK_MG(3, GK_HI4(d1))
+        if (ng == 8) {
+            GK_MG(4, GK_LO4(d2))
+            GK_MG(5, GK_HI4(d2))
+            GK_MG(6, GK_LO4(d3))
+            GK_MG(7, GK_HI4(d3))
+        }
+    }
+#undef GK_MZ
+#undef GK_ML
+#undef GK_MS
+#undef GK_MG
+}
+
 /* The rare path of GK_FUSED, out of line (one copy, not one per d): rows
-   x[0:m] copied into xb (8 rows of `width` elements, zero-padded, missing rows
-   all zeros), and x[0:8] pointed there. */
-static void GK_PAD(const GK_XT **x, gk_intp m, gk_intp d, gk_intp width, GK_XT *xb)
+   x[0:m] copied into xb (nr rows of `width` elements, zero-padded, missing rows
+   all zeros), and x[0:nr] pointed there. */
+static void GK_PAD(const GK_XT **x, gk_intp m, gk_intp nr, gk_intp d, gk_intp width, GK_XT *xb)
 {
     gk_intp r, j;
-    for (r = 0; r < 8; r++) {
+    for (r = 0; r < nr; r++) {
         for (j = 0; j < width; j++)
             xb[r * width + j] = r < m && j < d ? x[r][j] : (GK_XT)0;
         x[r] = xb + r * width;
@@ -241,26 +312,33 @@ static void GK_PAD(const GK_XT **x, gk_intp m, gk_intp d, gk_intp width, GK_XT *
    missing rows (the last partial set: zeros of weight 0), is first copied into
    a zero-padded buffer (GK_PAD): every row gives bitwise the same margin
    wherever it lands. Loss, weight and intercept sums go to 4 vector lanes (a
-   fixed order). */
+   fixed order). nmax (a constant: 8 or 32) is the most rows per iteration:
+   with 32 (the fast variant's logistic loss, see GK_FUSED_DEFLG), iterations
+   of 32 rows (GK_MULTI with 8 groups), then one of 16 (4 groups) or 8 (GK_PAIR)
+   for the last rows; sets of 8 rows are the same as with nmax = 8. */
+/* rows k0:k1 (n rows of rowb bytes) stream from memory: a contiguous range too
+   large for the cache (the loops prefetch there) */
+#define GK_STREAMS(n, rowb) (!rows && step == 1 && (n) * (rowb) >= GK_PF_MIN_BYTES)
 GK_VINLINE void GK_FUSED(
     const GK_XT *X, const char *X_end, gk_intp rs, const gk_intp d, const double *y,
     const double *sw, const double *w, int fit_intercept, const int kind, double delta,
     const gk_intp *rows, gk_intp start, gk_intp step, gk_intp k0, gk_intp k1,
-    double *g, double *res, const int fast)
+    double *g, double *res, const int fast, const gk_intp nmax)
 {
     const gk_intp nv = (d + 3) / 4;
-    GK_XT xb[8][4 * GK_FUSED_V];    /* zero-padded copies of rows (GK_PAD) */
-    double tmp[4 * GK_FUSED_V], yt[8], st[8];
-    static const double ones[8] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+    GK_XT xb[32][4 * GK_FUSED_V];    /* zero-padded copies of rows (GK_PAD) */
+    double tmp[4 * GK_FUSED_V], yt[32], st[32];
+    static const double ones[32] = {
+        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+        1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
     gk_v4d wv[GK_FUSED_V], gv[GK_FUSED_V];
     gk_v4d Lv = GK_SPLAT(0.0), Sv = Lv, Bv = Lv;
     const gk_v4d bv = GK_SPLAT(fit_intercept ? w[d] : 0.0), dv = GK_SPLAT(delta);
     const gk_intp rowb = d * (gk_intp)sizeof(GK_XT), vb = 4 * nv * (gk_intp)sizeof(GK_XT);
-    const gk_intp pb = 8 * rs * (gk_intp)sizeof(GK_XT);    /* bytes of 8 contiguous rows */
     const int with_g = g != NULL, contiguous = !rows && step == 1;
     /* prefetch only over contiguous ranges too large for the cache */
-    const gk_intp pf_end = contiguous && (k1 - k0) * rowb >= GK_PF_MIN_BYTES ? k1 - 72 : k0;
-    gk_intp k = k0, c, r, j;
+    const gk_intp pf_end = GK_STREAMS(k1 - k0, rowb) ? k1 - 64 - nmax : k0;
+    gk_intp k = k0, nr, c, r, j;
     for (j = 0; j < 4 * nv; j++)
         tmp[j] = j < d ? w[j] : 0.0;
     for (c = 0; c < nv; c++)
@@ -269,21 +347,25 @@ GK_VINLINE void GK_FUSED(
         tmp[j] = g && j < d ? g[j] : 0.0;
     for (c = 0; c < nv; c++)
         gv[c] = gk_vload_double(tmp + 4 * c);
-    for (; k < k1; k += 8) {
-        /* 8 rows (two groups of 4) at a time */
-        const GK_XT *x[8];
+    for (; k < k1; k += nr) {
+        /* nr rows (2, 4 or 8 groups of 4) at a time */
+        const GK_XT *x[32];
         const double *yp = yt, *sp = st;
-        const gk_intp m = k1 - k < 8 ? k1 - k : 8;    /* rows of this pair of groups */
+        const gk_intp left = k1 - k;
         const GK_XT *x0 = contiguous ? X + (start + k) * rs : X;    /* row k */
-        if (contiguous && m == 8 && (uintptr_t)(x0 + 7 * rs) + vb <= (uintptr_t)X_end) {
+        gk_intp m;    /* rows of this iteration, the others padding */
+        nr = nmax == 8 || left <= 8 ? 8 : nmax == 16 || left <= 16 ? 16 : 32;
+        m = left < nr ? left : nr;
+        if (contiguous && m == nr && (uintptr_t)(x0 + (nr - 1) * rs) + vb <= (uintptr_t)X_end) {
             /* pointers, targets and weights straight from the arrays; prefetch
                64 rows ahead when the range is too large for the cache */
             if (k < pf_end) {
                 const char *p = (const char *)(x0 + 64 * rs);
+                const gk_intp pb = nr * rs * (gk_intp)sizeof(GK_XT);    /* bytes of nr rows */
                 for (j = 0; j < pb; j += 64)
                     __builtin_prefetch(p + j, 0, 3);
             }
-            for (r = 0; r < 8; r++)
+            for (r = 0; r < nr; r++)
                 x[r] = x0 + r * rs;
             yp = y + start + k;
             sp = sw ? sw + start + k : ones;
@@ -291,7 +373,7 @@ GK_VINLINE void GK_FUSED(
             /* index arrays, strided slices, the end of X, a last partial pair:
                rows gathered, and copied with zero padding if any cannot be read
                whole (missing rows: zeros with weight 0) */
-            int whole = m == 8;
+            int whole = m == nr;
             for (r = 0; r < m; r++) {
                 gk_intp i = rows ? rows[k + r] : start + (k + r) * step;
                 x[r] = X + i * rs;
@@ -300,14 +382,19 @@ GK_VINLINE void GK_FUSED(
                 whole &= (uintptr_t)x[r] + vb <= (uintptr_t)X_end;
             }
             if (!whole) {
-                GK_PAD(x, m, d, 4 * nv, &xb[0][0]);
-                for (r = m; r < 8; r++)
+                GK_PAD(x, m, nr, d, 4 * nv, &xb[0][0]);
+                for (r = m; r < nr; r++)
                     yt[r] = st[r] = 0.0;
             }
         }
-        GK_PAIR(x, gk_vload_double(yp), gk_vload_double(yp + 4), gk_vload_double(sp),
-                gk_vload_double(sp + 4), d, kind, wv, bv, dv, with_g, gv, &Lv, &Sv, &Bv,
-                fast);
+        if (nr == 32)
+            GK_MULTI(8, x, yp, sp, d, wv, bv, with_g, gv, &Lv, &Sv, &Bv);
+        else if (nr == 16)
+            GK_MULTI(4, x, yp, sp, d, wv, bv, with_g, gv, &Lv, &Sv, &Bv);
+        else
+            GK_PAIR(x, gk_vload_double(yp), gk_vload_double(yp + 4), gk_vload_double(sp),
+                    gk_vload_double(sp + 4), d, kind, wv, bv, dv, with_g, gv, &Lv, &Sv, &Bv,
+                    fast);
     }
     if (g) {
         for (c = 0; c < nv; c++)
@@ -339,12 +426,41 @@ typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
     ATTR GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS)  \
     {                                                                             \
         GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, KIND, delta, rows, start, \
-                 step, k0, k1, g, res, FAST);                                     \
+                 step, k0, k1, g, res, FAST, 8);                                  \
     }
 #define GK_FUSED_DEF3(D, ATTR, FAST, SQ, LG, HU)                                  \
     GK_FUSED_DEF1(D, GK_LOSS_SQUARED, SQ, ATTR, FAST)                             \
     GK_FUSED_DEF1(D, GK_LOSS_LOGISTIC, LG, ATTR, FAST)                            \
     GK_FUSED_DEF1(D, GK_LOSS_HUBER, HU, ATTR, FAST)
+/* The logistic loss in the fast variant: data in cache goes to a function of
+   its own (its own registers and stack: the pair loop's code stays as it was)
+   that runs 32 rows per iteration (GK_MULTI). Measured with bench/c on 1,000
+   rows (Intel Xeon, AVX-512): 20-30% faster for float64 at d = 10 and 16, 20%
+   for float32 at d = 10 and 32. Streaming ranges keep 8 rows per iteration:
+   larger ones made that loop 10-25% slower. Either way the bits are those of
+   the pair loop. */
+#define GK_NMULTI 32
+#define GK_FUSED_DEFLG(D, KN, ATTR)                                               \
+    ATTR GK_NO_UNSWITCH __attribute__((noinline)) static void                     \
+    GK_CAT(GK_CAT(GK_CAT(KN, m), GK_SFX), D)(GK_FUSED_ARGS)                       \
+    {                                                                             \
+        GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, GK_LOSS_LOGISTIC, delta, \
+                 rows, start, step, k0, k1, g, res, 1, GK_NMULTI);                \
+    }                                                                             \
+    ATTR GK_NO_UNSWITCH static void GK_CAT(GK_CAT(KN, GK_SFX), D)(GK_FUSED_ARGS)  \
+    {                                                                             \
+        if (!GK_STREAMS(k1 - k0, D * (gk_intp)sizeof(GK_XT))) {                  \
+            GK_CAT(GK_CAT(GK_CAT(KN, m), GK_SFX), D)(X, X_end, rs, y, sw, w,      \
+                fit_intercept, delta, rows, start, step, k0, k1, g, res);         \
+            return;                                                               \
+        }                                                                         \
+        GK_FUSED(X, X_end, rs, D, y, sw, w, fit_intercept, GK_LOSS_LOGISTIC, delta, \
+                 rows, start, step, k0, k1, g, res, 1, 8);                        \
+    }
+#define GK_FUSEDF_DEF3(D, ATTR, SQ, LG, HU)                                       \
+    GK_FUSED_DEF1(D, GK_LOSS_SQUARED, SQ, ATTR, 1)                                \
+    GK_FUSED_DEFLG(D, LG, ATTR)                                                   \
+    GK_FUSED_DEF1(D, GK_LOSS_HUBER, HU, ATTR, 1)
 #define GK_FUSED_NAME(KN, D) GK_CAT(GK_CAT(KN, GK_SFX), D),
 /* [kind][d - 1]: the kinds in the order of their GK_LOSS_* values */
 #define GK_FUSED_TAB(TAB, SQ, LG, HU)                                             \
@@ -371,14 +487,18 @@ typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
 GK_DLIST(GK_FUSED_DEF_, 0)
 GK_FUSED_TAB(gk_fused_tab, gk_fused_sq, gk_fused_lg, gk_fused_hu)
 #if GK_HAVE_FAST
-#define GK_FUSEDF_DEF_(A, D) GK_FUSED_DEF3(D, GK_FAST, 1, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
+#define GK_FUSEDF_DEF_(A, D) GK_FUSEDF_DEF3(D, GK_FAST, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
 GK_DLIST(GK_FUSEDF_DEF_, 0)
 GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
 #undef GK_FUSEDF_DEF_
 #endif
 #undef GK_FUSED_DEF_
 #undef GK_FUSED_DEF3
+#undef GK_FUSEDF_DEF3
+#undef GK_FUSED_DEFLG
 #undef GK_FUSED_DEF1
+#undef GK_NMULTI
+#undef GK_STREAMS
 #undef GK_FUSED_TAB
 #undef GK_FUSED_NAME
 #undef GK_DLIST
@@ -539,6 +659,7 @@ static void GK_CAT(gk_lin_rows_csr, GK_SFX)(
 #undef GK_MARGINS
 #undef GK_GRAD4
 #undef GK_PAIR
+#undef GK_MULTI
 #undef GK_PAD
 #undef GK_CAT
 #undef GK_CAT_
