@@ -186,26 +186,6 @@ static double gk_loss_block(int kind, gk_intp n, const double *GK_RESTRICT z,
     if (kind == GK_LOSS_LOGISTIC) {
         t = 0;
 #if GK_HAVE_VEC
-        /* 8 samples per iteration, in two independent 4-lane calls: the long
-           dependency chain of one call (exp, then two divisions and log1p) would
-           otherwise fill the out-of-order scheduler and leave the vector units
-           idle (measured 1.6x faster with AVX2). Each lane's operations are the
-           same, so the results are bitwise those of one call at a time. */
-        for (; t + 8 <= n; t += 8) {
-            gk_v4d zt, yt, st, loss, d, zu, yu, su, lossu, du;
-            memcpy(&zt, z + t, sizeof zt);
-            memcpy(&yt, y + t, sizeof yt);
-            memcpy(&st, s + t, sizeof st);
-            memcpy(&zu, z + t + 4, sizeof zu);
-            memcpy(&yu, y + t + 4, sizeof yu);
-            memcpy(&su, s + t + 4, sizeof su);
-            loss = gk_v_loss4(GK_LOSS_LOGISTIC, zt, yt, st, GK_SPLAT(delta), &d);
-            lossu = gk_v_loss4(GK_LOSS_LOGISTIC, zu, yu, su, GK_SPLAT(delta), &du);
-            memcpy(lb + t, &loss, sizeof loss);
-            memcpy(dz + t, &d, sizeof d);
-            memcpy(lb + t + 4, &lossu, sizeof lossu);
-            memcpy(dz + t + 4, &du, sizeof du);
-        }
         for (; t + 4 <= n; t += 4) {
             gk_v4d zt, yt, st, loss, d;
             memcpy(&zt, z + t, sizeof zt);
