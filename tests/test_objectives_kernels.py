@@ -224,14 +224,15 @@ def test_fma_variant_agrees_with_the_reproducible_one(dtype):
 
 
 @pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype):
+@pytest.mark.parametrize("dtype,d", [(np.float32, 10), (np.float64, 10), (np.float64, 16),
+                                     (np.float32, 32)])
+def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype, d):
     """The fast variant's logistic loss runs 32 rows per iteration on data in cache
     and 8 on a contiguous range too large for it (GK_PF_MIN_BYTES, 2 MiB per
     thread): the same rows give bitwise the same value and gradient either way,
-    for last iterations of 8, 16 and 32 rows (with missing rows padded)."""
+    for last iterations of 8, 16 and 32 rows (with missing rows padded), with
+    4-lane feature vectors (d = 10, 16) and 8-lane ones (float32, d = 32)."""
     rng = np.random.default_rng(11)
-    d = 10
     n0 = (3 << 20) // (d * np.dtype(dtype).itemsize) // 32 * 32   # 3 MiB of X
     try:
         K.set_fma(True)

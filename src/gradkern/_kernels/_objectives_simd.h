@@ -308,6 +308,25 @@ GK_VINLINE gk_v4d gk_vload_float(const float *p)
     return (gk_v4d){p[0], p[1], p[2], p[3]};
 }
 
+/* 8 doubles, and 8 floats widened to doubles (one vcvtps2pd in the fast
+   variant): the loads of the fast variant's 8-lane feature vectors. */
+GK_VINLINE gk_v8d gk_vload8_double(const double *p)
+{
+    gk_v8d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+GK_VINLINE gk_v8d gk_vload8_float(const float *p)
+{
+    return (gk_v8d){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]};
+}
+
+GK_VINLINE gk_v8d gk_v_and8(gk_v8d a, gk_v8i m)
+{
+    return (gk_v8d)((gk_v8i)a & m);
+}
+
 /* Lane permutations: GK_SHUF2 picks lanes of a (0-3) and b (4-7), GK_BCAST
    broadcasts lane i of a. */
 #if defined(__clang__)
