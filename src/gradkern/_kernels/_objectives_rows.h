@@ -409,7 +409,9 @@ static void GK_PAD(const GK_XT **x, gk_intp m, gk_intp nr, gk_intp d, gk_intp wi
    fixed order). nmax (a constant: 8 or 32) is the most rows per iteration:
    with 32 (the fast variant's logistic loss, see GK_FUSED_DEFLG), iterations
    of 32 rows (GK_MULTI with 8 groups), then one of 16 (4 groups) or 8 (GK_PAIR)
-   for the last rows; sets of 8 rows are the same as with nmax = 8. */
+   for the last rows; sets of 8 rows are the same as with nmax = 8. The fast
+   variant's logistic loss reads rows of float32 d > 16 as 8-lane vectors
+   instead (GK_MARGINS8 / GK_GRAD8, `wide` below). */
 /* rows k0:k1 (n rows of rowb bytes) stream from memory: a contiguous range too
    large for the cache (the loops prefetch there) */
 #define GK_STREAMS(n, rowb) (!rows && step == 1 && (n) * (rowb) >= GK_PF_MIN_BYTES)
@@ -552,7 +554,7 @@ typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
    that runs 32 rows per iteration (GK_MULTI). Measured with bench/c on 1,000
    rows (Intel Xeon, AVX-512): 20-30% faster for float64 at d = 10 and 16, 20%
    for float32 at d = 10 and 32. Streaming ranges keep 8 rows per iteration:
-   larger ones made that loop 10-25% slower. Either way the bits are those of
+   larger ones made that loop 15-30% slower. Either way the bits are those of
    the pair loop. */
 #define GK_NMULTI 32
 #define GK_FUSED_DEFLG(D, KN, ATTR)                                               \
