@@ -142,7 +142,8 @@ GK_VINLINE void GK_SMALL(
                                           : GK_LOADX((x) + 4 * (c)))
 
 /* Margins (without the intercept) of 4 rows x0..x3, each readable as nv whole
-   vectors: lane r of the result is row r's. */
+   vectors: lane r of the result is row r's. xc (or NULL): where to keep the
+   rows' vectors, row r's at xc[r * nv : (r + 1) * nv]. */
 GK_VINLINE gk_v4d GK_MARGINS(const GK_XT *x0, const GK_XT *x1, const GK_XT *x2,
                              const GK_XT *x3, const gk_intp d, const gk_v4d *wv, gk_v4d *xc)
 {
@@ -173,7 +174,8 @@ GK_VINLINE gk_v4d GK_MARGINS(const GK_XT *x0, const GK_XT *x1, const GK_XT *x2,
     return gk_v_hsum4(a0, a1, a2, a3);
 }
 
-/* gv[0:nv] += sum_r dz[r] x_r over the 4 rows (lanes past d: masked). */
+/* gv[0:nv] += sum_r dz[r] x_r over the 4 rows (lanes past d: masked); with xc,
+   from the vectors GK_MARGINS kept there (4 rows of nv) instead of from x. */
 GK_VINLINE void GK_GRAD4(const GK_XT *x0, const GK_XT *x1, const GK_XT *x2, const GK_XT *x3,
                          const gk_intp d, gk_v4d dz, gk_v4d *gv, const gk_v4d *xc)
 {
@@ -182,14 +184,14 @@ GK_VINLINE void GK_GRAD4(const GK_XT *x0, const GK_XT *x1, const GK_XT *x2, cons
     const gk_v4d d0 = GK_BCAST(dz, 0), d1 = GK_BCAST(dz, 1);
     const gk_v4d d2 = GK_BCAST(dz, 2), d3 = GK_BCAST(dz, 3);
     gk_intp c;
-    /* read the rows again from L1 (folded into the multiplies) rather than let
-       the compiler keep the first reads in spilled registers: the empty asm
-       makes the pointers opaque */
     if (xc) {    /* the vectors GK_MARGINS kept: the same values */
         for (c = 0; c < nv; c++)
             gv[c] += (d0 * xc[c] + d1 * xc[nv + c]) + (d2 * xc[2 * nv + c] + d3 * xc[3 * nv + c]);
         return;
     }
+    /* read the rows again from L1 (folded into the multiplies) rather than let
+       the compiler keep the first reads in spilled registers: the empty asm
+       makes the pointers opaque */
     __asm__("" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3));
     for (c = 0; c < nv; c++)
         gv[c] += (d0 * GK_XV(x0, c) + d1 * GK_XV(x1, c)) +
@@ -319,10 +321,10 @@ GK_VINLINE void GK_MULTI(const int ng, const GK_XT *const *x, const double *yp,
        GK_PAIR) */
     gk_v4d xcb[32 * GK_FUSED_V];
     const gk_intp nv = (d + 3) / 4;
-#define XC(q) (GK_IS_F32 ? xcb + 4 * nv * (q) : NULL)
+#define GK_MXC(q) (GK_IS_F32 ? xcb + 4 * nv * (q) : NULL)
 #define GK_MZ(q) (wide ? GK_MARGINS8(x[4 * (q)], x[4 * (q) + 1], x[4 * (q) + 2], x[4 * (q) + 3], d, wv8) \
                    : GK_MARGINS(x[4 * (q)], x[4 * (q) + 1], x[4 * (q) + 2], x[4 * (q) + 3], d, wv, \
-                                XC(q))) + bv
+                                GK_MXC(q))) + bv
 #define GK_ML(za, zb, q, dz)                                                      \
     gk_v_loss8(GK_LOSS_LOGISTIC, GK_CONCAT8(za, zb),                              \
                GK_CONCAT8(gk_vload_double(yp + 8 * (q)), gk_vload_double(yp + 8 * (q) + 4)), \
@@ -337,7 +339,7 @@ GK_VINLINE void GK_MULTI(const int ng, const GK_XT *const *x, const double *yp,
     if (wide)                                                                     \
         GK_GRAD8(x[4 * (q)], x[4 * (q) + 1], x[4 * (q) + 2], x[4 * (q) + 3], d, dz, gv8); \
     else                                                                          \
-        GK_GRAD4(x[4 * (q)], x[4 * (q) + 1], x[4 * (q) + 2], x[4 * (q) + 3], d, dz, gv, XC(q)); \
+        GK_GRAD4(x[4 * (q)], x[4 * (q) + 1], x[4 * (q) + 2], x[4 * (q) + 3], d, dz, gv, GK_MXC(q)); \
     *Bv += dz;
     z0 = GK_MZ(0);
     z1 = GK_MZ(1);
@@ -374,7 +376,7 @@ GK_VINLINE void GK_MULTI(const int ng, const GK_XT *const *x, const double *yp,
         }
     }
 #undef GK_MZ
-#undef XC
+#undef GK_MXC
 #undef GK_ML
 #undef GK_MS
 #undef GK_MG
@@ -466,7 +468,7 @@ GK_VINLINE void GK_FUSED(
         const gk_intp left = k1 - k;
         const GK_XT *x0 = contiguous ? X + (start + k) * rs : X;    /* row k */
         gk_intp m;    /* rows of this iteration, the others padding */
-        nr = nmax == 8 || left <= 8 ? 8 : nmax == 16 || left <= 16 ? 16 : 32;
+        nr = nmax == 8 || left <= 8 ? 8 : left <= 16 ? 16 : 32;
         m = left < nr ? left : nr;
         if (contiguous && m == nr && (uintptr_t)(x0 + (nr - 1) * rs) + vb <= (uintptr_t)X_end) {
             /* pointers, targets and weights straight from the arrays; prefetch
