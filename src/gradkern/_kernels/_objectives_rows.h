@@ -557,7 +557,8 @@ typedef void (*GK_CAT(gk_fused_fn, GK_SFX))(GK_FUSED_ARGS);
    rows (Intel Xeon, AVX-512): 20-30% faster for float64 at d = 10 and 16, 20%
    for float32 at d = 10 and 32. Streaming ranges keep 8 rows per iteration:
    larger ones made that loop 15-30% slower. Either way the bits are those of
-   the pair loop. */
+   the pair loop. Least squares with 32-row iterations was 25-50% slower (d = 10,
+   16, float32 32), so it keeps 8. */
 #define GK_NMULTI 32
 #define GK_FUSED_DEFLG(D, KN, ATTR)                                               \
     ATTR GK_NO_UNSWITCH __attribute__((noinline)) static void                     \
