@@ -1,12 +1,13 @@
 """The AVX2 and baseline x86-64 variants of the objectives' row loops
-(_objectives_simd.h, _objectives_rows.h) give bit-identical results (IEEE
-operations in a fixed order, no FMA; the fast AVX-512 + FMA variant, which rounds
-differently, is switched off here and compared to rounding in
+(_objectives_simd.h, _objectives_rows.h, _objectives_softmax.h) give bit-identical
+results (IEEE operations in a fixed order, no FMA; the fast AVX-512 + FMA variant,
+which rounds differently, is switched off here and compared to rounding in
 test_objectives_kernels.py): a second copy of the _objectives kernels is
 built with GK_NO_CLONES (baseline only) and run beside the installed module, for
 every d of the one-pass loop, the blocked loop and the general one, every loss,
 with and without intercept and weights, over all rows, an index array (with the
-last row of X, which goes through the zero-padded copy) and a reversed slice.
+last row of X, which goes through the zero-padded copy) and a reversed slice; and
+softmax cross-entropy's 4-row loop for 1 to 4 vectors of classes.
 
 Slow (a ~1-2 min build), so opt-in: set GRADKERN_SLOW_TESTS=1. Needs the source
 checkout (the .pyx and .h files are not shipped in wheels). See _baseline_build.py.
@@ -20,7 +21,7 @@ CHECK = '''
 import numpy as np
 import gk_objectives_base as base
 from gradkern._kernels import _objectives as installed
-from gradkern.objectives import _OP_LINEAR
+from gradkern.objectives import _OP_LINEAR, _OP_SOFTMAX
 installed.set_fma(False)   # the AVX2 clone (the fast FMA variant rounds differently)
 rng = np.random.default_rng(0)
 n = 203
@@ -48,6 +49,28 @@ for dt in (np.float64, np.float32):
                         out.append((f, g))
                     (f0, g0), (f1, g1) = out
                     assert f0 == f1 and np.array_equal(g0, g1), (dt, d, kind, fi, count)
+# softmax cross-entropy: the 4-row loop (_objectives_softmax.h) for every class
+# vector count, tails of 0-3 rows, index arrays and slices
+for dt in (np.float64, np.float32):
+    for d in (1, 6, 13):
+        for nc in (2, 4, 7, 10, 16):
+            X = (rng.standard_normal((n, d)) * 3).astype(dt)
+            labels = rng.integers(0, nc, n).astype(np.intp)
+            for sw in (None, rng.random(n) + 0.1):
+                w = rng.standard_normal(d * nc)
+                idx = np.array([5, n - 1, 7, 7, 100, 3, n - 1, 9, 11, 0, 1], dtype=np.intp)
+                rev = range(190, 3, -7)
+                for rows, start, step, count in ((None, 0, 1, n), (idx, 0, 1, idx.size),
+                                                 (None, rev.start, rev.step, len(rev))):
+                    out = []
+                    for mod in (base, installed):
+                        k = mod.LinearProblem(_OP_SOFTMAX, X, "C", None, None, labels, sw, d,
+                                              nc, False, "squared", 1.0)
+                        g = np.empty(d * nc)
+                        f, s = k.value_grad(w, g, rows, start, step, count, 0.1, 1)
+                        out.append((f, g))
+                    (f0, g0), (f1, g1) = out
+                    assert f0 == f1 and np.array_equal(g0, g1), (dt, d, nc, count)
 print("ok")
 '''
 

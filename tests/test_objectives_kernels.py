@@ -297,3 +297,61 @@ def test_softmax_sure_class_keeps_precision():
     expected = np.array([a, -(a + b), b]) / (1.0 + a + b)
     np.testing.assert_allclose(g, expected, rtol=1e-14)
     assert abs(obj.value(np.array([-46.0, 0.0, -18.0])) - np.log1p(a + b)) <= 1e-15 * b
+
+
+@pytest.mark.parametrize("K", [2, 3, 4, 5, 8, 10, 12, 13, 16, 17, 20])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_blocked_rows_every_class_count_and_tail(K, dtype):
+    """The 4-rows-at-a-time softmax loop (C order, K <= 16; K = 17 and 20 take the
+    row-by-row loop) against numpy: tails of 0-3 rows, sample weights, minibatch
+    index arrays (repeats, X's last row) and strided slices, float32 data, and
+    F-ordered X (the row-by-row loop) agreeing with it."""
+    rng = np.random.default_rng(K)
+    d = 7
+    for n in (1, 2, 3, 4, 5, 6, 7, 33):
+        X = (rng.standard_normal((n, d)) * 2).astype(dtype)
+        y = rng.integers(0, K, n)
+        y[0] = K - 1
+        sw = rng.random(n) + 0.1
+        w = rng.standard_normal(d * K)
+        obj = O.SoftmaxCrossEntropy(X, y, K, sample_weight=sw)
+        f, g = obj.value_and_grad(w)
+        f_ref, g_ref = ref_softmax(X, y, w, K, sw)
+        assert abs(f - f_ref) <= 1e-12 * abs(f_ref), (n, K)
+        assert close(g, g_ref), (n, K)
+        assert obj.value(w) == f
+        f_f, g_f = O.SoftmaxCrossEntropy(np.asfortranarray(X), y, K,
+                                         sample_weight=sw).value_and_grad(w)
+        assert abs(f_f - f) <= 1e-13 * abs(f) and close(g_f, g, 1e-13), (n, K)
+        for rows in (np.array([n - 1, 0, n - 1, n // 2, 0], dtype=np.intp),
+                     slice(n - 1, None, -2)):
+            f_b, g_b = obj.value_and_grad(w, rows=rows)
+            f_ref, g_ref = ref_softmax(X[rows], y[rows], w, K, sw[rows])
+            assert abs(f_b - f_ref) <= 1e-12 * abs(f_ref), (n, K, rows)
+            assert close(g_b, g_ref), (n, K, rows)
+
+
+def test_softmax_blocked_rows_fma_variant_agrees_to_rounding():
+    """The AVX-512 + FMA variant of the 4-row softmax loop (where the CPU has it)
+    against the reproducible one, and two threads against one."""
+    rng = np.random.default_rng(5)
+    n, d, nc = 3001, 9, 10
+    X = rng.standard_normal((n, d))
+    y = rng.integers(0, nc, n)
+    w = rng.standard_normal(d * nc)
+    out = {}
+    try:
+        for fma in (False, True):
+            K.set_fma(fma)
+            for nt in (1, 2):
+                obj = O.SoftmaxCrossEntropy(X, y, nc, n_threads=nt)
+                assert obj._kernel.threads_used(n, nt) == nt
+                out[fma, nt] = obj.value_and_grad(w)
+    finally:
+        K.set_fma(FMA_AT_IMPORT)
+    f0, g0 = out[False, 1]
+    for key, (f, g) in out.items():
+        assert abs(f - f0) <= 1e-13 * abs(f0), key
+        assert close(g, g0, 1e-13), key
+    f_ref, g_ref = ref_softmax(X, y, w, nc)
+    assert abs(f0 - f_ref) <= 1e-12 * abs(f_ref) and close(g0, g_ref)

@@ -10,12 +10,16 @@ Three layers (see STYLE.md):
    (+ ``_objectives_rows.h``, ``_objectives_vmath.h``): dense C-order linear
    models in one pass over groups of 4 rows for small d (their margins, their
    losses in vector lanes with branch-free exp/log1p, their gradient in
-   registers), in 64-row blocks otherwise; the softmax scores/gradient of a row
-   and its per-sample stage. On x86-64 Linux/GCC they are built for AVX2 and
+   registers), in 64-row blocks otherwise; softmax cross-entropy over dense rows
+   with unit column stride 4 rows at a time for up to 16 classes
+   (``_objectives_softmax.h``: scores, losses with the classes in vector lanes,
+   gradient), row by row otherwise (the scores/gradient of a row and its
+   per-sample stage). On x86-64 Linux/GCC they are built for AVX2 and
    baseline x86-64 (``target_clones``) with no FMA and fixed summation orders,
    so that both clones give the same bits (checked by the slow ISA tests); the
-   one-pass loop also has an AVX-512 + FMA variant, used where the CPU has it
-   (``set_fma``), whose results agree with those to rounding;
+   one-pass loop and the 4-row softmax loop also have an AVX-512 + FMA variant,
+   used where the CPU has it (``set_fma``), whose results agree with those to
+   rounding;
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
@@ -41,8 +45,8 @@ cnp.import_array()
 
 def set_fma(bint on):
     """Use (``on``) or not the fast variant of the one-pass loop over dense
-    C-ordered X (float64 ``d <= 16``, float32 ``d <= 32``): AVX-512 with fused
-    multiply-adds. It is used only where the build has it and the CPU supports
+    C-ordered X (float64 ``d <= 16``, float32 ``d <= 32``) and of the 4-row
+    softmax loop: AVX-512 with fused multiply-adds. It is used only where the build has it and the CPU supports
     it; returns whether it is now in use. On by default, unless the environment
     variable GRADKERN_NO_FMA is set (to anything but "0") at import. Its results
     agree with the AVX2 and baseline loops to rounding; those two give the same
@@ -84,6 +88,21 @@ cdef extern from "_objectives_simd.h":
                              intp_t step, intp_t k0, intp_t k1, float64_t *g,
                              float64_t *res) noexcept nogil
     enum: GK_BLOCK
+    enum: GK_SM_MAXK
+    # softmax cross-entropy over rows k0:k1 of dense X with unit column stride,
+    # 4 rows at a time (_objectives_softmax.h): adds sum s_i loss_i, sum s_i to
+    # res[0:2] and the raw gradient to g (unless NULL); buf: 2 d 4 ceil(K / 4)
+    # doubles. Returns 0, doing nothing, for K > GK_SM_MAXK or without vectors.
+    int gk_softmax_rows_c_f64(const float64_t *X, intp_t rs, intp_t d,
+                              const intp_t *labels, const float64_t *sw,
+                              const float64_t *W, intp_t K, const intp_t *rows,
+                              intp_t start, intp_t step, intp_t k0, intp_t k1,
+                              float64_t *g, float64_t *res, float64_t *buf) noexcept nogil
+    int gk_softmax_rows_c_f32(const float32_t *X, intp_t rs, intp_t d,
+                              const intp_t *labels, const float64_t *sw,
+                              const float64_t *W, intp_t K, const intp_t *rows,
+                              intp_t start, intp_t step, intp_t k0, intp_t k1,
+                              float64_t *g, float64_t *res, float64_t *buf) noexcept nogil
     enum: GK_HAVE_FAST
     # use the fast (AVX-512 + FMA) variant of the one-pass loop where the CPU has
     # it; returns whether it is in use
@@ -393,10 +412,29 @@ cdef void _hessp_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
     res[1] += S
 
 
+cdef inline intp_t _softmax_scratch(const Ctx *c) noexcept nogil:
+    """Doubles of scratch one thread's softmax rows take: scores and their
+    gradient (2 K, _softmax_rows), or padded copies of W and of the gradient
+    (gk_softmax_rows_c_*: 2 d 4 ceil(K / 4))."""
+    return 2 * c.K + 2 * c.d * 4 * ((c.K + 3) // 4)
+
+
 cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float64_t *res,
                  float64_t *scratch) noexcept nogil:
     """Rows k0:k1 of the minibatch: dispatch on operation, layout and dtype."""
     if op == OP_SOFTMAX:
+        # dense rows with unit column stride: 4 rows at a time in C (up to
+        # GK_SM_MAXK classes); else, or if that declines, the loop above
+        if c.layout != LAYOUT_CSR and c.cs == 1:
+            if c.f32:
+                if gk_softmax_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.labels, c.sw,
+                                         c.w, c.K, c.rows, c.start, c.step, k0, k1, g,
+                                         res, scratch + 2 * c.K):
+                    return
+            elif gk_softmax_rows_c_f64(<const float64_t *>c.X, c.rs, c.d, c.labels, c.sw,
+                                       c.w, c.K, c.rows, c.start, c.step, k0, k1, g, res,
+                                       scratch + 2 * c.K):
+                return
         if c.f32:
             _softmax_rows(c, <const float32_t *>c.X, k0, k1, g, res, scratch)
         else:
@@ -444,7 +482,8 @@ cdef void _run(const Ctx *c, int op, int nt, float64_t *g, float64_t *acc, float
                float64_t *scratch) noexcept nogil:
     """All rows on nt threads. g (OUT, length G, may be NULL) receives the raw
     sum; acc holds nt * G doubles when nt > 1; res (2 * nt) receives per-thread
-    (sum s_i loss_i, sum s_i); scratch holds nt * 2 K doubles for OP_SOFTMAX."""
+    (sum s_i loss_i, sum s_i); scratch holds nt * _softmax_scratch(c) doubles for
+    OP_SOFTMAX."""
     cdef intp_t G = c.G, n = c.n_sub, j
     cdef int t
     memset(res, 0, 2 * nt * sizeof(float64_t))
@@ -457,7 +496,8 @@ cdef void _run(const Ctx *c, int op, int nt, float64_t *g, float64_t *acc, float
         memset(acc, 0, nt * G * sizeof(float64_t))
     for t in prange(nt, schedule='static', num_threads=nt):
         _chunk(c, op, (t * n) // nt, ((t + 1) * n) // nt,
-               acc + t * G if g != NULL else NULL, res + 2 * t, scratch + 2 * t * c.K)
+               acc + t * G if g != NULL else NULL, res + 2 * t,
+               scratch + t * _softmax_scratch(c) if scratch != NULL else NULL)
     for t in range(1, nt):
         res[0] += res[2 * t]
         res[1] += res[2 * t + 1]
@@ -601,7 +641,8 @@ cdef class LinearProblem:
         if nt > 1 or op == OP_SOFTMAX:
             res = <float64_t *>malloc(2 * nt * sizeof(float64_t))
             if op == OP_SOFTMAX:
-                scratch = <float64_t *>malloc(2 * nt * self.c.K * sizeof(float64_t))
+                scratch = <float64_t *>malloc(nt * _softmax_scratch(&self.c) *
+                                              sizeof(float64_t))
             if nt > 1 and g != NULL:
                 acc = <float64_t *>malloc(nt * G * sizeof(float64_t))
             if res == NULL or (op == OP_SOFTMAX and scratch == NULL) or \

@@ -12,14 +12,17 @@
  *   gradient, accumulated in registers, while the rows are in L1. Otherwise
  *   blocks of 64 rows: margins, the loss stage (gk_loss_block), then the
  *   gradient pass. Both prefetch ahead over large contiguous ranges.
+ * - gk_softmax_rows_c_{f64,f32}: softmax cross-entropy over dense rows (unit
+ *   column stride), 4 rows at a time, up to 16 classes (_objectives_softmax.h).
  *
  * On x86-64 Linux with GCC the hot functions are built twice (target_clones:
  * AVX2 and baseline x86-64) and the loader picks the one the CPU supports, so
  * the wheel still runs on any x86-64. The AVX2 clone uses no FMA, and every sum
  * has a fixed order (4 interleaved partial sums), so both clones give bitwise
  * identical results. The one-pass loop for small d also has a third variant,
- * for AVX-512F/VL with FMA, picked at run time where the CPU has it (gk_set_fast,
- * on by default from Python unless GRADKERN_NO_FMA is set): the same operations
+ * for AVX-512F/VL with FMA (so does the softmax loop), picked at run time where
+ * the CPU has it (gk_set_fast, on by default from Python unless GRADKERN_NO_FMA
+ * is set): the same operations
  * in the same order, except that multiply-adds are fused and the 8 logistic
  * losses of two groups share one 8-lane call, so it agrees with the other two
  * to rounding, not bitwise.
@@ -45,6 +48,7 @@
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
 #define GK_SMALL_D 32       /* d <= this: the unrolled blocked C-order row loop (float64 X) */
+#define GK_SM_MAXK 16       /* classes: the blocked softmax loop (_objectives_softmax.h) */
 #define GK_FUSED_V 8        /* d <= 4 * this: the one-pass loop (float32 X; float64: d <= 16) */
 
 typedef ptrdiff_t gk_intp;
@@ -537,6 +541,7 @@ static int gk_set_fast(int on)
 #define GK_SFX f64
 #define GK_IS_F32 0
 #include "_objectives_rows.h"
+#include "_objectives_softmax.h"
 #undef GK_IS_F32
 #undef GK_XT
 #undef GK_SFX
@@ -544,6 +549,7 @@ static int gk_set_fast(int on)
 #define GK_SFX f32
 #define GK_IS_F32 1
 #include "_objectives_rows.h"
+#include "_objectives_softmax.h"
 #undef GK_IS_F32
 #undef GK_XT
 #undef GK_SFX
