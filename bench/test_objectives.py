@@ -1,7 +1,8 @@
 """Fused value-and-gradient objectives against idiomatic numpy (BLAS) twins.
 
 Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10 and
-1e6 x 32 (float32 and float64), SoftmaxCrossEntropy with 10 classes, and sparse
+1e6 x 32 (float32 and float64), SoftmaxCrossEntropy with 10 classes (and 100 at
+2e4 x 64), and sparse
 logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) against scipy.sparse + numpy.
 The big cases run only in full mode (``sizes()``).
 
@@ -29,7 +30,9 @@ from gradkern._kernels import _objectives as _kernels
 from gradkern.objectives import LeastSquares, Logistic, SoftmaxCrossEntropy
 
 DENSE = sizes([(10**3, 10), (10**6, 32)], quick=[(10**3, 10)])
-SOFTMAX = sizes([(10**3, 10), (10**5, 32)], quick=[(10**3, 10)])
+# (rows, features, classes)
+SOFTMAX = sizes([(10**3, 10, 10), (10**5, 32, 10), (2 * 10**4, 64, 100)],
+                quick=[(10**3, 10, 10)])
 SPARSE = sizes([(10**6, 10**4)], quick=[])
 # numpy's matrix products run on every core (multithreaded BLAS), so "gradkern" runs on
 # every core too (n_threads=-1); "gradkern_1thread" shows the one-thread kernel beside it.
@@ -140,11 +143,10 @@ def test_dense_value_and_grad(benchmark, name, impl, nd, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("nd", SOFTMAX, ids=lambda nd: f"{nd[0]:.0e}x{nd[1]}")
+@pytest.mark.parametrize("ndk", SOFTMAX, ids=lambda ndk: f"{ndk[0]:.0e}x{ndk[1]}-K{ndk[2]}")
 @pytest.mark.parametrize("impl", IMPLS)
-def test_softmax_value_and_grad(benchmark, impl, nd, dtype):
-    n, d = nd
-    K = 10
+def test_softmax_value_and_grad(benchmark, impl, ndk, dtype):
+    n, d, K = ndk
     X, _, _ = dense_data(n, d, dtype)
     rng = np.random.default_rng(2)
     y = rng.integers(0, K, n)

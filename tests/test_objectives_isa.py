@@ -7,7 +7,8 @@ built with GK_NO_CLONES (baseline only) and run beside the installed module, for
 every d of the one-pass loop, the blocked loop and the general one, every loss,
 with and without intercept and weights, over all rows, an index array (with the
 last row of X, which goes through the zero-padded copy) and a reversed slice; and
-softmax cross-entropy's 4-row loop for 1 to 4 vectors of classes.
+softmax cross-entropy's 4-row loop, scores in registers (1 to 4 vectors of classes)
+and through its buffer (more).
 
 Slow (a ~1-2 min build), so opt-in: set GRADKERN_SLOW_TESTS=1. Needs the source
 checkout (the .pyx and .h files are not shipped in wheels). See _baseline_build.py.
@@ -50,10 +51,10 @@ for dt in (np.float64, np.float32):
                     (f0, g0), (f1, g1) = out
                     assert f0 == f1 and np.array_equal(g0, g1), (dt, d, kind, fi, count)
 # softmax cross-entropy: the 4-row loop (_objectives_softmax.h) for every class
-# vector count, tails of 0-3 rows, index arrays and slices
+# vector count and more (the buffered form), tails of 0-3 rows, index arrays and slices
 for dt in (np.float64, np.float32):
     for d in (1, 6, 13):
-        for nc in (2, 4, 7, 10, 16):
+        for nc in (2, 4, 7, 10, 16, 17, 37):
             X = (rng.standard_normal((n, d)) * 3).astype(dt)
             labels = rng.integers(0, nc, n).astype(np.intp)
             for sw in (None, rng.random(n) + 0.1):

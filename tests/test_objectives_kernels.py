@@ -10,12 +10,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import gradkern
 from gradkern import objectives as O
 from gradkern._kernels import _objectives as K
 
 from test_objectives import close, ref_linear, ref_softmax
 
 FMA_AT_IMPORT = K.fma_in_use()   # as the session set it (GRADKERN_NO_FMA)
+OPENMP = gradkern.openmp_enabled()
 HAVE_FMA = K.set_fma(True)   # this build and CPU have the fast (AVX-512 + FMA) variant
 K.set_fma(FMA_AT_IMPORT)
 
@@ -299,13 +301,13 @@ def test_softmax_sure_class_keeps_precision():
     assert abs(obj.value(np.array([-46.0, 0.0, -18.0])) - np.log1p(a + b)) <= 1e-15 * b
 
 
-@pytest.mark.parametrize("K", [2, 3, 4, 5, 8, 10, 12, 13, 16, 17, 20])
+@pytest.mark.parametrize("K", [2, 3, 4, 5, 8, 10, 12, 13, 16, 17, 20, 33, 64, 101])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_softmax_blocked_rows_every_class_count_and_tail(K, dtype):
-    """The 4-rows-at-a-time softmax loop (C order, K <= 16; K = 17 and 20 take the
-    row-by-row loop) against numpy: tails of 0-3 rows, sample weights, minibatch
-    index arrays (repeats, X's last row) and strided slices, float32 data, and
-    F-ordered X (the row-by-row loop) agreeing with it."""
+    """The 4-rows-at-a-time softmax loop (C order; scores in registers for K <= 16,
+    through a buffer 16 classes at a time above) against numpy: tails of 0-3 rows,
+    sample weights, minibatch index arrays (repeats, X's last row) and strided
+    slices, float32 data, and F-ordered X (the row-by-row loop) agreeing with it."""
     rng = np.random.default_rng(K)
     d = 7
     for n in (1, 2, 3, 4, 5, 6, 7, 33):
@@ -335,23 +337,25 @@ def test_softmax_blocked_rows_fma_variant_agrees_to_rounding():
     """The AVX-512 + FMA variant of the 4-row softmax loop (where the CPU has it)
     against the reproducible one, and two threads against one."""
     rng = np.random.default_rng(5)
-    n, d, nc = 3001, 9, 10
+    n, d = 3001, 9
     X = rng.standard_normal((n, d))
-    y = rng.integers(0, nc, n)
-    w = rng.standard_normal(d * nc)
-    out = {}
-    try:
-        for fma in (False, True):
-            K.set_fma(fma)
-            for nt in (1, 2):
-                obj = O.SoftmaxCrossEntropy(X, y, nc, n_threads=nt)
-                assert obj._kernel.threads_used(n, nt) == nt
-                out[fma, nt] = obj.value_and_grad(w)
-    finally:
-        K.set_fma(FMA_AT_IMPORT)
-    f0, g0 = out[False, 1]
-    for key, (f, g) in out.items():
-        assert abs(f - f0) <= 1e-13 * abs(f0), key
-        assert close(g, g0, 1e-13), key
-    f_ref, g_ref = ref_softmax(X, y, w, nc)
-    assert abs(f0 - f_ref) <= 1e-12 * abs(f_ref) and close(g0, g_ref)
+    for nc in (10, 23):     # scores in registers, through the buffer
+        y = rng.integers(0, nc, n)
+        w = rng.standard_normal(d * nc)
+        out = {}
+        try:
+            for fma in (False, True):
+                K.set_fma(fma)
+                for nt in (1, 2):
+                    obj = O.SoftmaxCrossEntropy(X, y, nc, n_threads=nt)
+                    # two threads where the build has OpenMP
+                    assert obj._kernel.threads_used(n, nt) == (nt if OPENMP else 1)
+                    out[fma, nt] = obj.value_and_grad(w)
+        finally:
+            K.set_fma(FMA_AT_IMPORT)
+        f0, g0 = out[False, 1]
+        for key, (f, g) in out.items():
+            assert abs(f - f0) <= 1e-13 * abs(f0), (nc, key)
+            assert close(g, g0, 1e-13), (nc, key)
+        f_ref, g_ref = ref_softmax(X, y, w, nc)
+        assert abs(f0 - f_ref) <= 1e-12 * abs(f_ref) and close(g0, g_ref)

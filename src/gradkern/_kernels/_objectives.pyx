@@ -11,15 +11,14 @@ Three layers (see STYLE.md):
    models in one pass over groups of 4 rows for small d (their margins, their
    losses in vector lanes with branch-free exp/log1p, their gradient in
    registers), in 64-row blocks otherwise; softmax cross-entropy over dense rows
-   with unit column stride 4 rows at a time for up to 16 classes
-   (``_objectives_softmax.h``: scores, losses with the classes in vector lanes,
-   gradient), row by row otherwise (the scores/gradient of a row and its
-   per-sample stage). On x86-64 Linux/GCC they are built for AVX2 and
-   baseline x86-64 (``target_clones``) with no FMA and fixed summation orders,
-   so that both clones give the same bits (checked by the slow ISA tests); the
-   one-pass loop and the 4-row softmax loop also have an AVX-512 + FMA variant,
-   used where the CPU has it (``set_fma``), whose results agree with those to
-   rounding;
+   with unit column stride 4 rows at a time (``_objectives_softmax.h``: scores,
+   losses with the classes in vector lanes, gradient), row by row otherwise (the
+   scores/gradient of a row and its per-sample stage). On x86-64 Linux/GCC they
+   are built for AVX2 and baseline x86-64 (``target_clones``) with no FMA and
+   fixed summation orders, so that both clones give the same bits (checked by
+   the slow ISA tests); the one-pass loop and the 4-row softmax loop also have an
+   AVX-512 + FMA variant, used where the CPU has it (``set_fma``), whose results
+   agree with those to rounding;
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
@@ -46,11 +45,11 @@ cnp.import_array()
 def set_fma(bint on):
     """Use (``on``) or not the fast variant of the one-pass loop over dense
     C-ordered X (float64 ``d <= 16``, float32 ``d <= 32``) and of the 4-row
-    softmax loop: AVX-512 with fused multiply-adds. It is used only where the build has it and the CPU supports
-    it; returns whether it is now in use. On by default, unless the environment
-    variable GRADKERN_NO_FMA is set (to anything but "0") at import. Its results
-    agree with the AVX2 and baseline loops to rounding; those two give the same
-    bits on every x86-64 CPU."""
+    softmax loop: AVX-512 with fused multiply-adds. It is used only where the
+    build has it and the CPU supports it; returns whether it is now in use. On by
+    default, unless the environment variable GRADKERN_NO_FMA is set (to anything
+    but "0") at import. Its results agree with the AVX2 and baseline loops to
+    rounding; those two give the same bits on every x86-64 CPU."""
     return bool(gk_set_fast(on))
 
 
@@ -88,11 +87,12 @@ cdef extern from "_objectives_simd.h":
                              intp_t step, intp_t k0, intp_t k1, float64_t *g,
                              float64_t *res) noexcept nogil
     enum: GK_BLOCK
-    enum: GK_SM_MAXK
     # softmax cross-entropy over rows k0:k1 of dense X with unit column stride,
     # 4 rows at a time (_objectives_softmax.h): adds sum s_i loss_i, sum s_i to
-    # res[0:2] and the raw gradient to g (unless NULL); buf: 2 d 4 ceil(K / 4)
-    # doubles. Returns 0, doing nothing, for K > GK_SM_MAXK or without vectors.
+    # res[0:2] and the raw gradient to g (unless NULL); buf: (2 d + 4) KP doubles,
+    # KP = gk_softmax_kp(K) (the classes padded). Returns 0, doing nothing,
+    # without vector extensions.
+    intp_t gk_softmax_kp(intp_t K) noexcept nogil
     int gk_softmax_rows_c_f64(const float64_t *X, intp_t rs, intp_t d,
                               const intp_t *labels, const float64_t *sw,
                               const float64_t *W, intp_t K, const intp_t *rows,
@@ -414,17 +414,17 @@ cdef void _hessp_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
 
 cdef inline intp_t _softmax_scratch(const Ctx *c) noexcept nogil:
     """Doubles of scratch one thread's softmax rows take: scores and their
-    gradient (2 K, _softmax_rows), or padded copies of W and of the gradient
-    (gk_softmax_rows_c_*: 2 d 4 ceil(K / 4))."""
-    return 2 * c.K + 2 * c.d * 4 * ((c.K + 3) // 4)
+    gradient (2 K, _softmax_rows), then for gk_softmax_rows_c_* padded copies of W
+    and of the gradient and the scores of 4 rows ((2 d + 4) KP)."""
+    return 2 * c.K + (2 * c.d + 4) * gk_softmax_kp(c.K)
 
 
 cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float64_t *res,
                  float64_t *scratch) noexcept nogil:
     """Rows k0:k1 of the minibatch: dispatch on operation, layout and dtype."""
     if op == OP_SOFTMAX:
-        # dense rows with unit column stride: 4 rows at a time in C (up to
-        # GK_SM_MAXK classes); else, or if that declines, the loop above
+        # dense rows with unit column stride: 4 rows at a time in C; else, or
+        # if that declines (no vector extensions), the loop above
         if c.layout != LAYOUT_CSR and c.cs == 1:
             if c.f32:
                 if gk_softmax_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.labels, c.sw,

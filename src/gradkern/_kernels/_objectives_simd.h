@@ -13,7 +13,7 @@
  *   blocks of 64 rows: margins, the loss stage (gk_loss_block), then the
  *   gradient pass. Both prefetch ahead over large contiguous ranges.
  * - gk_softmax_rows_c_{f64,f32}: softmax cross-entropy over dense rows (unit
- *   column stride), 4 rows at a time, up to 16 classes (_objectives_softmax.h).
+ *   column stride), 4 rows at a time (_objectives_softmax.h).
  *
  * On x86-64 Linux with GCC the hot functions are built twice (target_clones:
  * AVX2 and baseline x86-64) and the loader picks the one the CPU supports, so
@@ -48,7 +48,6 @@
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
 #define GK_SMALL_D 32       /* d <= this: the unrolled blocked C-order row loop (float64 X) */
-#define GK_SM_MAXK 16       /* classes: the blocked softmax loop (_objectives_softmax.h) */
 #define GK_FUSED_V 8        /* d <= 4 * this: the one-pass loop (float32 X; float64: d <= 16) */
 
 typedef ptrdiff_t gk_intp;
