@@ -2,8 +2,9 @@
 
 Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10 and
 1e6 x 32 (float32 and float64), SoftmaxCrossEntropy with 10 classes (and 100 at
-2e4 x 64), and sparse
-logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) against scipy.sparse + numpy.
+2e4 x 64), sparse
+logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) against scipy.sparse + numpy, and
+minibatches (64 and 1024 rows by index of a 1e5 x 10 X) against gathering them.
 The big cases run only in full mode (``sizes()``).
 
 numpy's matrix products use every core (multithreaded BLAS), so ``gradkern`` runs
@@ -184,5 +185,34 @@ def test_sparse_logistic_value_and_grad(benchmark, impl, nd):
     else:
         f, g = bench_case(benchmark, group, impl, np_logistic, X, y, w)
     ref = np_logistic(X, y, w)
+    assert abs(f - ref[0]) <= 1e-10 * max(1.0, abs(ref[0]))
+    np.testing.assert_allclose(g, ref[1], rtol=1e-10, atol=1e-10 * np.max(np.abs(ref[1])))
+
+
+# ------------------------------------------------------------------ minibatches
+
+MINIBATCH = sizes([64, 1024], quick=[64])
+
+
+@pytest.mark.parametrize("b", MINIBATCH)
+@pytest.mark.parametrize("impl", ["gradkern", "numpy"])
+@pytest.mark.parametrize("name", ["logistic", "least_squares"])
+def test_minibatch_value_and_grad(benchmark, name, impl, b):
+    """One stochastic-gradient step's objective: ``b`` random rows (an intp index
+    array, sorted) of a 1e5 x 10 float64 X. gradkern reads the rows in place
+    (``rows=idx``); numpy's twin gathers them (``X[idx]``) and runs the BLAS form.
+    One thread each (a minibatch is below gradkern's threading threshold)."""
+    n, d = 10**5, 10
+    X, y, w = dense_data(n, d, "float64")
+    idx = np.sort(np.random.default_rng(4).choice(n, b, replace=False)).astype(np.intp)
+    group = f"objectives {name} minibatch {b} rows of {n:.0e}x{d} float64"
+    fn = np_logistic if name == "logistic" else np_least_squares
+    if impl == "gradkern":
+        obj = (Logistic if name == "logistic" else LeastSquares)(X, y)
+        f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=np.empty(d),
+                          rows=idx)
+    else:
+        f, g = bench_case(benchmark, group, impl, lambda: fn(X[idx], y[idx], w))
+    ref = fn(X[idx], y[idx], w)
     assert abs(f - ref[0]) <= 1e-10 * max(1.0, abs(ref[0]))
     np.testing.assert_allclose(g, ref[1], rtol=1e-10, atol=1e-10 * np.max(np.abs(ref[1])))

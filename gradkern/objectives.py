@@ -245,14 +245,15 @@ class _LinearModel(Objective):
         return np.ascontiguousarray(idx), 0, 1, idx.shape[0]
 
     def value_and_grad(self, w, out=None, rows=None):
-        if rows is None:
-            # fast path for the plain call (float64 C-contiguous w and out of the
-            # right length, all rows): the kernel checks exactly that, else None
-            r = self._kernel.value_grad_all(w, out, self.l2, self.n_threads)
-            if r is not None:
-                if not r[1] > 0:
-                    raise ValueError("the selected rows have zero total sample_weight")
-                return r[0], r[2]
+        # fast path for the plain calls (float64 C-contiguous w and out of the
+        # right length; all rows, a slice, or an intp index array in range, as a
+        # stochastic optimizer's minibatches): the kernel checks exactly that,
+        # else returns None and the general path validates (and raises)
+        r = self._kernel.value_grad_fast(w, out, rows, self.l2, self.n_threads)
+        if r is not None:
+            if not r[1] > 0:
+                raise ValueError("the selected rows have zero total sample_weight")
+            return r[0], r[2]
         return Objective.value_and_grad(self, w, out, rows)
 
     value_and_grad.__doc__ = Objective.value_and_grad.__doc__

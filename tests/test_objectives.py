@@ -301,6 +301,41 @@ def test_rows_errors():
     zero = O.LeastSquares(X, y, sample_weight=np.r_[np.zeros(5), np.ones(5)])
     with pytest.raises(ValueError, match="sample_weight"):
         zero.value(w, rows=slice(0, 5))
+    # value_and_grad's fast path (intp arrays in range, slices) declines the same
+    # bad minibatches, and the general path raises
+    for bad in (np.array([0, 10], dtype=np.intp), np.array([-11], dtype=np.intp),
+                np.array([], dtype=np.intp), slice(5, 5)):
+        with pytest.raises(ValueError, match="rows"):
+            obj.value_and_grad(w, rows=bad)
+    with pytest.raises(ValueError, match="slice step"):
+        obj.value_and_grad(w, rows=slice(0, 5, 0))
+    with pytest.raises(ValueError, match="sample_weight"):
+        zero.value_and_grad(w, rows=np.arange(5))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rows_fast_path_gives_the_general_paths_bits(name):
+    """value_and_grad's fast path (w, out, and rows as an intp index array in range
+    or a slice, checked in one C call) against the general path (rows as a list,
+    an int32 array, a strided intp array, a bool mask): the same kernel, the same
+    bits."""
+    X, y, sw = make_data(n=90, d=5, kind=KIND[name], seed=13)
+    obj = build(name, X, y, sw=sw, l2=0.1)
+    w = np.random.default_rng(6).standard_normal(obj.n_params)
+    idx = np.array([89, 0, 4, 4, 33, 60, 7], dtype=np.intp)
+    out = np.empty(obj.n_params)
+    f, g = obj.value_and_grad(w, out=out, rows=idx)
+    assert g is out
+    for general in (idx.tolist(), idx.astype(np.int32), np.repeat(idx, 2)[::2]):
+        f2, g2 = obj.value_and_grad(w, rows=general)
+        assert f2 == f and np.array_equal(g2, g)
+    mask = np.zeros(90, dtype=bool)
+    mask[10:50:4] = True
+    f, g = obj.value_and_grad(w, rows=slice(10, 50, 4))
+    f2, g2 = obj.value_and_grad(w, rows=mask)
+    assert f2 == f and np.array_equal(g2, g)
+    f_ref, g_ref = reference(name, X[10:50:4], y[10:50:4], w, sw=sw[10:50:4], l2=0.1)
+    assert abs(f - f_ref) <= RTOL * abs(f_ref) and close(g, g_ref)
 
 
 # ----------------------------------------------------------------- numerics, oracles

@@ -35,6 +35,7 @@ from cython.parallel cimport prange
 from libc.math cimport exp, log, fabs, NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memset
+from cpython.slice cimport PySlice_Check, PySlice_GetIndicesEx
 
 from gradkern._kernels._openmp cimport gk_threads_for
 from gradkern._kernels._typedefs cimport float32_t, float64_t, intp_t, floating_in
@@ -594,23 +595,30 @@ cdef class LinearProblem:
         self._value_grad(<const float64_t *>cnp.PyArray_DATA(w), g, l2, n_threads, &L, &S)
         return L, S
 
-    def value_grad_all(self, object w, object out, double l2, int n_threads):
-        """Fast path of ``value_and_grad`` over all rows for the plain case only:
-        ``w`` an exact float64 ndarray of length G, C-contiguous and aligned, and
-        ``out`` None (a new array is returned) or such an array, also writeable;
-        and at least one row. Returns ``(loss, weight_sum, out)``, or None for any
-        other argument (the caller then validates and takes the general path)."""
-        cdef cnp.ndarray wa, oa
+    def value_grad_fast(self, object w, object out, object rows, double l2, int n_threads):
+        """Fast path of ``value_and_grad`` for the plain cases only: ``w`` an exact
+        float64 ndarray of length G, C-contiguous and aligned; ``out`` None (a new
+        array is returned) or such an array, also writeable; ``rows`` None (all
+        rows), a slice, or an exact intp ndarray, 1-d and C-contiguous, whose
+        values all lie in [0, n_rows) (checked here, in one C loop); and at least
+        one row. Returns ``(loss, weight_sum, out)``, or None for any other
+        argument (the caller then validates and takes the general path, which
+        also raises the errors)."""
+        cdef cnp.ndarray wa, oa, ra
         cdef cnp.npy_intp G = self.c.G
+        cdef Py_ssize_t start = 0, stop = 0, step = 1, count = self.n_rows
+        cdef const intp_t *ip = NULL
+        cdef intp_t k, n = self.n_rows
+        cdef bint bad = False
         cdef float64_t L, S
-        if self.n_rows == 0 or not cnp.PyArray_CheckExact(w):
+        if not cnp.PyArray_CheckExact(w):
             return None
         wa = <cnp.ndarray>w
         if cnp.PyArray_TYPE(wa) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(wa) != 1 or \
                 cnp.PyArray_DIMS(wa)[0] != G or not cnp.PyArray_ISCARRAY_RO(wa):
             return None
         if out is None:
-            oa = cnp.PyArray_EMPTY(1, &G, cnp.NPY_DOUBLE, 0)
+            oa = None
         elif cnp.PyArray_CheckExact(out):
             oa = <cnp.ndarray>out
             if cnp.PyArray_TYPE(oa) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(oa) != 1 or \
@@ -618,7 +626,29 @@ cdef class LinearProblem:
                 return None
         else:
             return None
-        self._set_rows(None, 0, 1, self.n_rows)
+        if rows is None:
+            ra = None
+        elif PySlice_Check(rows):
+            ra = None
+            PySlice_GetIndicesEx(rows, n, &start, &stop, &step, &count)
+        elif cnp.PyArray_CheckExact(rows):
+            ra = <cnp.ndarray>rows
+            if cnp.PyArray_TYPE(ra) != cnp.NPY_INTP or cnp.PyArray_NDIM(ra) != 1 or \
+                    not cnp.PyArray_ISCARRAY_RO(ra):
+                return None
+            count = cnp.PyArray_DIMS(ra)[0]
+            ip = <const intp_t *>cnp.PyArray_DATA(ra)
+            for k in range(count):    # one pass, no branch (negatives wrap to huge)
+                bad |= <size_t>ip[k] >= <size_t>n
+            if bad:
+                return None
+        else:
+            return None
+        if count == 0:
+            return None
+        if oa is None:
+            oa = cnp.PyArray_EMPTY(1, &G, cnp.NPY_DOUBLE, 0)
+        self._set_rows(ra, start, step, count)
         self._value_grad(<const float64_t *>cnp.PyArray_DATA(wa),
                          <float64_t *>cnp.PyArray_DATA(oa), l2, n_threads, &L, &S)
         return L, S, oa
