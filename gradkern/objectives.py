@@ -244,18 +244,31 @@ class _LinearModel(Objective):
             idx = np.where(idx < 0, idx + n, idx)
         return np.ascontiguousarray(idx), 0, 1, idx.shape[0]
 
-    def value_and_grad(self, w, out=None, rows=None):
-        # fast path for the plain calls (float64 C-contiguous w and out of the
-        # right length; all rows, a slice, or an intp index array in range, as a
-        # stochastic optimizer's minibatches): the kernel checks exactly that,
-        # else returns None and the general path validates (and raises)
-        r = self._kernel.value_grad_fast(w, out, rows, self.l2, self.n_threads)
-        if r is not None:
-            if not r[1] > 0:
-                raise ValueError("the selected rows have zero total sample_weight")
-            return r[0], r[2]
-        return Objective.value_and_grad(self, w, out, rows)
+    # value, grad and value_and_grad: a fast path for the plain calls (float64
+    # C-contiguous w and out of the right length; all rows, a slice, or an intp
+    # index array in range, as a stochastic optimizer's minibatches). The kernel
+    # checks exactly that, else returns None and the general path validates (and
+    # raises).
+    def _fast(self, w, out, rows, with_grad):
+        r = self._kernel.value_grad_fast(w, out, rows, self.l2, self.n_threads, with_grad)
+        if r is not None and not r[1] > 0:
+            raise ValueError("the selected rows have zero total sample_weight")
+        return r
 
+    def value(self, w, rows=None):
+        r = self._fast(w, None, rows, False)
+        return r[0] if r is not None else Objective.value(self, w, rows)
+
+    def grad(self, w, out=None, rows=None):
+        r = self._fast(w, out, rows, True)
+        return r[2] if r is not None else Objective.grad(self, w, out, rows)
+
+    def value_and_grad(self, w, out=None, rows=None):
+        r = self._fast(w, out, rows, True)
+        return (r[0], r[2]) if r is not None else Objective.value_and_grad(self, w, out, rows)
+
+    value.__doc__ = Objective.value.__doc__
+    grad.__doc__ = Objective.grad.__doc__
     value_and_grad.__doc__ = Objective.value_and_grad.__doc__
 
     def _value_grad(self, w, out, rows):

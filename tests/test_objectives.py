@@ -315,10 +315,10 @@ def test_rows_errors():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_rows_fast_path_gives_the_general_paths_bits(name):
-    """value_and_grad's fast path (w, out, and rows as an intp index array in range
-    or a slice, checked in one C call) against the general path (rows as a list,
-    an int32 array, a strided intp array, a bool mask): the same kernel, the same
-    bits."""
+    """The fast path of value, grad and value_and_grad (w, out, and rows as an intp
+    index array in range or a slice, checked in one C call) against the general
+    path (rows as a list, an int32 array, a strided intp array, a bool mask; w as a
+    list): the same kernel, the same bits."""
     X, y, sw = make_data(n=90, d=5, kind=KIND[name], seed=13)
     obj = build(name, X, y, sw=sw, l2=0.1)
     w = np.random.default_rng(6).standard_normal(obj.n_params)
@@ -329,6 +329,14 @@ def test_rows_fast_path_gives_the_general_paths_bits(name):
     for general in (idx.tolist(), idx.astype(np.int32), np.repeat(idx, 2)[::2]):
         f2, g2 = obj.value_and_grad(w, rows=general)
         assert f2 == f and np.array_equal(g2, g)
+        # value and grad: fast path (idx) and general path alike
+        assert obj.value(w, rows=idx) == f == obj.value(w, rows=general)
+        assert np.array_equal(obj.grad(w, rows=idx), g)
+        assert np.array_equal(obj.grad(w, rows=general), g)
+    assert obj.grad(w, out=out, rows=idx) is out
+    # all rows: fast path (w float64) and general (w a list)
+    assert obj.value(w) == obj.value(w.tolist())
+    assert np.array_equal(obj.grad(w), obj.grad(w.tolist()))
     mask = np.zeros(90, dtype=bool)
     mask[10:50:4] = True
     f, g = obj.value_and_grad(w, rows=slice(10, 50, 4))

@@ -595,10 +595,12 @@ cdef class LinearProblem:
         self._value_grad(<const float64_t *>cnp.PyArray_DATA(w), g, l2, n_threads, &L, &S)
         return L, S
 
-    def value_grad_fast(self, object w, object out, object rows, double l2, int n_threads):
+    def value_grad_fast(self, object w, object out, object rows, double l2, int n_threads,
+                        bint with_grad=True):
         """Fast path of ``value_and_grad`` for the plain cases only: ``w`` an exact
         float64 ndarray of length G, C-contiguous and aligned; ``out`` None (a new
-        array is returned) or such an array, also writeable; ``rows`` None (all
+        array is returned; none with ``with_grad`` False, the loss only) or such
+        an array, also writeable; ``rows`` None (all
         rows), a slice, or an exact intp ndarray, 1-d and C-contiguous, whose
         values all lie in [0, n_rows) (checked here, in one C loop); and at least
         one row. Returns ``(loss, weight_sum, out)``, or None for any other
@@ -646,11 +648,12 @@ cdef class LinearProblem:
             return None
         if count == 0:
             return None
-        if oa is None:
+        if oa is None and with_grad:
             oa = cnp.PyArray_EMPTY(1, &G, cnp.NPY_DOUBLE, 0)
         self._set_rows(ra, start, step, count)
         self._value_grad(<const float64_t *>cnp.PyArray_DATA(wa),
-                         <float64_t *>cnp.PyArray_DATA(oa), l2, n_threads, &L, &S)
+                         <float64_t *>cnp.PyArray_DATA(oa) if with_grad else NULL, l2,
+                         n_threads, &L, &S)
         return L, S, oa
 
     cdef int _value_grad(self, const float64_t *wp, float64_t *g, double l2, int n_threads,
