@@ -3,7 +3,8 @@
 Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10 and
 1e6 x 32 (float32 and float64), SoftmaxCrossEntropy with 10 classes (and 100 at
 2e4 x 64), sparse
-logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) against scipy.sparse + numpy, and
+logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) and sparse softmax (10 classes,
+1e5 x 1e4) against scipy.sparse + numpy, and
 minibatches (64 and 1024 rows by index of a 1e5 x 10 X) against gathering them.
 The big cases run only in full mode (``sizes()``).
 
@@ -185,6 +186,45 @@ def test_sparse_logistic_value_and_grad(benchmark, impl, nd):
     else:
         f, g = bench_case(benchmark, group, impl, np_logistic, X, y, w)
     ref = np_logistic(X, y, w)
+    assert abs(f - ref[0]) <= 1e-10 * max(1.0, abs(ref[0]))
+    np.testing.assert_allclose(g, ref[1], rtol=1e-10, atol=1e-10 * np.max(np.abs(ref[1])))
+
+
+def np_sparse_softmax(X, y, W):
+    """np_softmax with X CSR: X @ W and X.T @ P through scipy.sparse."""
+    n = X.shape[0]
+    Z = np.asarray(X @ W)
+    Z -= Z.max(axis=1, keepdims=True)
+    P = np.exp(Z)
+    s = P.sum(axis=1)
+    rows = np.arange(n)
+    f = np.mean(np.log(s) - Z[rows, y])
+    P /= s[:, None]
+    P[rows, y] -= 1.0
+    return f, np.asarray(X.T @ P / n).ravel()
+
+
+SPARSE_SOFTMAX = sizes([(10**5, 10**4)], quick=[])
+
+
+@pytest.mark.parametrize("nd", SPARSE_SOFTMAX, ids=lambda nd: f"{nd[0]:.0e}x{nd[1]:.0e}")
+@pytest.mark.parametrize("impl", ["gradkern", "gradkern_1thread", "scipy"])
+def test_sparse_softmax_value_and_grad(benchmark, impl, nd):
+    """Softmax cross-entropy, 10 classes, on CSR X (0.1% dense: 10 nonzeros per row)
+    against scipy.sparse products and numpy's softmax."""
+    n, d = nd
+    K = 10
+    X, _, _ = sparse_data(n, d)
+    y = np.random.default_rng(2).integers(0, K, n)
+    w = np.random.default_rng(3).standard_normal(d * K)
+    group = f"objectives softmax{K} value_and_grad CSR {n:.0e}x{d:.0e} 0.1% float64"
+    if impl.startswith("gradkern"):
+        obj = SoftmaxCrossEntropy(X, y, n_classes=K,
+                                  n_threads=1 if impl == "gradkern_1thread" else NT)
+        f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=np.empty(d * K))
+    else:
+        f, g = bench_case(benchmark, group, impl, np_sparse_softmax, X, y, w.reshape(d, K))
+    ref = np_sparse_softmax(X, y, w.reshape(d, K))
     assert abs(f - ref[0]) <= 1e-10 * max(1.0, abs(ref[0]))
     np.testing.assert_allclose(g, ref[1], rtol=1e-10, atol=1e-10 * np.max(np.abs(ref[1])))
 

@@ -72,12 +72,18 @@ def ref_softmax(X, y, w, K, sw=None, l2=0.0):
     m = Z.max(axis=1, keepdims=True)
     E = np.exp(Z - m)
     ssum = E.sum(axis=1)
-    lse = m[:, 0] + np.log(ssum)
+    rows = np.arange(n)
     # exp(Z - m) / sum, not exp(Z - lse): lse = m + log(sum) is rounded to the
-    # ulp of m, an absolute error that p - 1 for a sure class would amplify
+    # ulp of m, an absolute error that p - 1 for a sure class would amplify. For
+    # the same reason p - 1 = -(sum of the other classes' exps) / sum, and a
+    # label at the max has loss log1p(sum of the others' exps)
+    others = E.copy()
+    others[rows, y] = 0.0
+    others = others.sum(axis=1)
+    top = Z[rows, y] == m[:, 0]
+    loss = np.where(top, np.log1p(others), m[:, 0] + np.log(ssum) - Z[rows, y])
     P = E / ssum[:, None]
-    loss = lse - Z[np.arange(n), y]
-    P[np.arange(n), y] -= 1.0
+    P[rows, y] = -others / ssum
     S = s.sum()
     f = (s * loss).sum() / S + 0.5 * l2 * (w @ w)
     g = (X.T @ (s[:, None] * P)).ravel() / S + l2 * w

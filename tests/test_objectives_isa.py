@@ -7,8 +7,8 @@ built with GK_NO_CLONES (baseline only) and run beside the installed module, for
 every d of the one-pass loop, the blocked loop and the general one, every loss,
 with and without intercept and weights, over all rows, an index array (with the
 last row of X, which goes through the zero-padded copy) and a reversed slice; and
-softmax cross-entropy's 4-row loop, scores in registers (1 to 4 vectors of classes)
-and through its buffer (more).
+softmax cross-entropy's 4-row loop, dense and CSR, scores in registers (1 to 4
+vectors of classes) and through its buffer (more).
 
 Slow (a ~1-2 min build), so opt-in: set GRADKERN_SLOW_TESTS=1. Needs the source
 checkout (the .pyx and .h files are not shipped in wheels). See _baseline_build.py.
@@ -20,6 +20,7 @@ pytestmark = slow_build_marks("_objectives_rows.h")
 
 CHECK = '''
 import numpy as np
+import scipy.sparse as sp
 import gk_objectives_base as base
 from gradkern._kernels import _objectives as installed
 from gradkern.objectives import _OP_LINEAR, _OP_SOFTMAX
@@ -51,7 +52,8 @@ for dt in (np.float64, np.float32):
                     (f0, g0), (f1, g1) = out
                     assert f0 == f1 and np.array_equal(g0, g1), (dt, d, kind, fi, count)
 # softmax cross-entropy: the 4-row loop (_objectives_softmax.h) for every class
-# vector count and more (the buffered form), tails of 0-3 rows, index arrays and slices
+# vector count and more (the buffered form), dense and CSR, tails of 0-3 rows, index
+# arrays and slices
 for dt in (np.float64, np.float32):
     for d in (1, 6, 13):
         for nc in (2, 4, 7, 10, 16, 17, 37):
@@ -61,17 +63,20 @@ for dt in (np.float64, np.float32):
                 w = rng.standard_normal(d * nc)
                 idx = np.array([5, n - 1, 7, 7, 100, 3, n - 1, 9, 11, 0, 1], dtype=np.intp)
                 rev = range(190, 3, -7)
-                for rows, start, step, count in ((None, 0, 1, n), (idx, 0, 1, idx.size),
-                                                 (None, rev.start, rev.step, len(rev))):
-                    out = []
-                    for mod in (base, installed):
-                        k = mod.LinearProblem(_OP_SOFTMAX, X, "C", None, None, labels, sw, d,
-                                              nc, False, "squared", 1.0)
-                        g = np.empty(d * nc)
-                        f, s = k.value_grad(w, g, rows, start, step, count, 0.1, 1)
-                        out.append((f, g))
-                    (f0, g0), (f1, g1) = out
-                    assert f0 == f1 and np.array_equal(g0, g1), (dt, d, nc, count)
+                Xs = sp.csr_matrix(np.where(rng.random(X.shape) < 0.5, X, 0).astype(dt))
+                csr = (Xs.data, "CSR", Xs.indices.astype(np.intp), Xs.indptr.astype(np.intp))
+                for data, layout, ind, ptr in ((X, "C", None, None), csr):
+                    for rows, start, step, count in ((None, 0, 1, n), (idx, 0, 1, idx.size),
+                                                     (None, rev.start, rev.step, len(rev))):
+                        out = []
+                        for mod in (base, installed):
+                            k = mod.LinearProblem(_OP_SOFTMAX, data, layout, ind, ptr, labels,
+                                                  sw, d, nc, False, "squared", 1.0)
+                            g = np.empty(d * nc)
+                            f, s = k.value_grad(w, g, rows, start, step, count, 0.1, 1)
+                            out.append((f, g))
+                        (f0, g0), (f1, g1) = out
+                        assert f0 == f1 and np.array_equal(g0, g1), (dt, d, nc, layout, count)
 print("ok")
 '''
 

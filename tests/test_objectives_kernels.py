@@ -307,7 +307,8 @@ def test_softmax_blocked_rows_every_class_count_and_tail(K, dtype):
     """The 4-rows-at-a-time softmax loop (C order; scores in registers for K <= 16,
     through a buffer 16 classes at a time above) against numpy: tails of 0-3 rows,
     sample weights, minibatch index arrays (repeats, X's last row) and strided
-    slices, float32 data, and F-ordered X (the row-by-row loop) agreeing with it."""
+    slices, float32 data, F-ordered X (the row-by-row loop) agreeing with it, and
+    CSR X."""
     rng = np.random.default_rng(K)
     d = 7
     for n in (1, 2, 3, 4, 5, 6, 7, 33):
@@ -325,6 +326,11 @@ def test_softmax_blocked_rows_every_class_count_and_tail(K, dtype):
         f_f, g_f = O.SoftmaxCrossEntropy(np.asfortranarray(X), y, K,
                                          sample_weight=sw).value_and_grad(w)
         assert abs(f_f - f) <= 1e-13 * abs(f) and close(g_f, g, 1e-13), (n, K)
+        # CSR (about half the entries zero; the same 4-row loop over nonzeros)
+        Xs = sp.csr_matrix(np.where(rng.random(X.shape) < 0.5, X, 0).astype(dtype))
+        f_s, g_s = O.SoftmaxCrossEntropy(Xs, y, K, sample_weight=sw).value_and_grad(w)
+        f_ref, g_ref = ref_softmax(Xs, y, w, K, sw)
+        assert abs(f_s - f_ref) <= 1e-12 * abs(f_ref) and close(g_s, g_ref), (n, K)
         for rows in (np.array([n - 1, 0, n - 1, n // 2, 0], dtype=np.intp),
                      slice(n - 1, None, -2)):
             f_b, g_b = obj.value_and_grad(w, rows=rows)
@@ -359,3 +365,17 @@ def test_softmax_blocked_rows_fma_variant_agrees_to_rounding():
             assert close(g, g0, 1e-13), (nc, key)
         f_ref, g_ref = ref_softmax(X, y, w, nc)
         assert abs(f0 - f_ref) <= 1e-12 * abs(f_ref) and close(g0, g_ref)
+
+
+def test_softmax_csr_with_many_features_takes_the_row_loop():
+    """Above SM_MAX_SCRATCH doubles of per-thread scratch ((2 d + 4) padded
+    classes: 400,000 features x 10 classes) softmax goes row by row, whose scratch
+    is 2 K doubles; the result is the same."""
+    rng = np.random.default_rng(8)
+    n, d, nc = 9, 400_000, 10
+    X = sp.random(n, d, density=2e-5, format="csr", random_state=8) * 3.0
+    y = rng.integers(0, nc, n)
+    w = rng.standard_normal(d * nc) * 0.1
+    f, g = O.SoftmaxCrossEntropy(X, y, nc).value_and_grad(w)
+    f_ref, g_ref = ref_softmax(X, y, w, nc)
+    assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref)

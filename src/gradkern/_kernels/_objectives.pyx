@@ -10,10 +10,11 @@ Three layers (see STYLE.md):
    (+ ``_objectives_rows.h``, ``_objectives_vmath.h``): dense C-order linear
    models in one pass over groups of 4 rows for small d (their margins, their
    losses in vector lanes with branch-free exp/log1p, their gradient in
-   registers), in 64-row blocks otherwise; softmax cross-entropy over dense rows
-   with unit column stride 4 rows at a time (``_objectives_softmax.h``: scores,
-   losses with the classes in vector lanes, gradient), row by row otherwise (the
-   scores/gradient of a row and its per-sample stage). On x86-64 Linux/GCC they
+   registers), in 64-row blocks otherwise; softmax cross-entropy over CSR rows
+   and dense rows with unit column stride 4 rows at a time
+   (``_objectives_softmax.h``: scores, losses with the classes in vector lanes,
+   gradient), row by row otherwise (the scores/gradient of a row and its
+   per-sample stage). On x86-64 Linux/GCC they
    are built for AVX2 and baseline x86-64 (``target_clones``) with no FMA and
    fixed summation orders, so that both clones give the same bits (checked by
    the slow ISA tests); the one-pass loop and the 4-row softmax loop also have an
@@ -94,6 +95,19 @@ cdef extern from "_objectives_simd.h":
     # KP = gk_softmax_kp(K) (the classes padded). Returns 0, doing nothing,
     # without vector extensions.
     intp_t gk_softmax_kp(intp_t K) noexcept nogil
+    # the same over CSR X (data, intp indices/indptr)
+    int gk_softmax_rows_csr_f64(const float64_t *data, const intp_t *indices,
+                                const intp_t *indptr, intp_t d, const intp_t *labels,
+                                const float64_t *sw, const float64_t *W, intp_t K,
+                                const intp_t *rows, intp_t start, intp_t step, intp_t k0,
+                                intp_t k1, float64_t *g, float64_t *res,
+                                float64_t *buf) noexcept nogil
+    int gk_softmax_rows_csr_f32(const float32_t *data, const intp_t *indices,
+                                const intp_t *indptr, intp_t d, const intp_t *labels,
+                                const float64_t *sw, const float64_t *W, intp_t K,
+                                const intp_t *rows, intp_t start, intp_t step, intp_t k0,
+                                intp_t k1, float64_t *g, float64_t *res,
+                                float64_t *buf) noexcept nogil
     int gk_softmax_rows_c_f64(const float64_t *X, intp_t rs, intp_t d,
                               const intp_t *labels, const float64_t *sw,
                               const float64_t *W, intp_t K, const intp_t *rows,
@@ -143,6 +157,8 @@ cdef enum:
     OP_HESSP = 2      # Hessian-vector product of OP_LINEAR
     BLK = 256         # rows per block for F-ordered X
     MIN_WORK_PER_THREAD = 1 << 16   # multiply-adds a thread should get at least
+    SM_MAX_SCRATCH = 1 << 23  # doubles of the 4-row softmax loop's scratch per thread
+                              # (64 MB: W of ~350,000 features x 10 classes)
 
 LAYOUTS = {"C": LAYOUT_C, "F": LAYOUT_F, "CSR": LAYOUT_CSR}
 LOSSES = {"squared": LOSS_SQUARED, "logistic": LOSS_LOGISTIC, "huber": LOSS_HUBER}
@@ -413,20 +429,42 @@ cdef void _hessp_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
     res[1] += S
 
 
+cdef inline bint _softmax_blocked(const Ctx *c) noexcept nogil:
+    """Whether softmax rows go 4 at a time through gk_softmax_rows_{c,csr}_*: CSR or
+    unit column stride, and their scratch (padded copies of W and of the gradient,
+    per thread) at most SM_MAX_SCRATCH doubles; else row by row (_softmax_rows),
+    whose scratch is 2 K doubles."""
+    return (c.layout == LAYOUT_CSR or c.cs == 1) and \
+        (2 * c.d + 4) * gk_softmax_kp(c.K) <= SM_MAX_SCRATCH
+
+
 cdef inline intp_t _softmax_scratch(const Ctx *c) noexcept nogil:
     """Doubles of scratch one thread's softmax rows take: scores and their
-    gradient (2 K, _softmax_rows), then for gk_softmax_rows_c_* padded copies of W
-    and of the gradient and the scores of 4 rows ((2 d + 4) KP)."""
-    return 2 * c.K + (2 * c.d + 4) * gk_softmax_kp(c.K)
+    gradient (2 K, _softmax_rows), then for gk_softmax_rows_{c,csr}_* padded
+    copies of W and of the gradient and the scores of 4 rows ((2 d + 4) KP)."""
+    return 2 * c.K + ((2 * c.d + 4) * gk_softmax_kp(c.K) if _softmax_blocked(c) else 0)
 
 
 cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float64_t *res,
                  float64_t *scratch) noexcept nogil:
     """Rows k0:k1 of the minibatch: dispatch on operation, layout and dtype."""
     if op == OP_SOFTMAX:
-        # dense rows with unit column stride: 4 rows at a time in C; else, or
-        # if that declines (no vector extensions), the loop above
-        if c.layout != LAYOUT_CSR and c.cs == 1:
+        # CSR, and dense rows with unit column stride: 4 rows at a time in C;
+        # else (strided columns, scratch too large), or if that declines (no
+        # vector extensions), the loop above
+        if not _softmax_blocked(c):
+            pass
+        elif c.layout == LAYOUT_CSR:
+            if c.f32:
+                if gk_softmax_rows_csr_f32(<const float32_t *>c.X, c.indices, c.indptr, c.d,
+                                           c.labels, c.sw, c.w, c.K, c.rows, c.start,
+                                           c.step, k0, k1, g, res, scratch + 2 * c.K):
+                    return
+            elif gk_softmax_rows_csr_f64(<const float64_t *>c.X, c.indices, c.indptr, c.d,
+                                         c.labels, c.sw, c.w, c.K, c.rows, c.start, c.step,
+                                         k0, k1, g, res, scratch + 2 * c.K):
+                return
+        elif c.cs == 1:
             if c.f32:
                 if gk_softmax_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.labels, c.sw,
                                          c.w, c.K, c.rows, c.start, c.step, k0, k1, g,

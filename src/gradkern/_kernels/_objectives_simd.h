@@ -12,8 +12,8 @@
  *   gradient, accumulated in registers, while the rows are in L1. Otherwise
  *   blocks of 64 rows: margins, the loss stage (gk_loss_block), then the
  *   gradient pass. Both prefetch ahead over large contiguous ranges.
- * - gk_softmax_rows_c_{f64,f32}: softmax cross-entropy over dense rows (unit
- *   column stride), 4 rows at a time (_objectives_softmax.h).
+ * - gk_softmax_rows_{c,csr}_{f64,f32}: softmax cross-entropy over dense rows (unit
+ *   column stride) or CSR rows, 4 rows at a time (_objectives_softmax.h).
  *
  * On x86-64 Linux with GCC the hot functions are built twice (target_clones:
  * AVX2 and baseline x86-64) and the loader picks the one the CPU supports, so

@@ -7,12 +7,14 @@
  * padded; each W row loaded once for the 4), their losses, then the gradient
  * G[j, :] += sum_r x_r[j] dz_r, read and written once per 4 rows. Up to 16
  * classes the scores stay in registers; above, they go through a buffer, 16
- * classes at a time. The per-row loop before it (_softmax_rows in
- * _objectives.pyx, still used for CSR and strided columns) read and wrote all of
- * G for every row. */
+ * classes at a time. CSR rows take the same path, their scores and gradient
+ * over each row's nonzeros. The per-row loop before it (_softmax_rows in
+ * _objectives.pyx, still used for strided columns) read and wrote all of G for
+ * every row. */
 
 #define GK_CAT_(a, b) a##_##b
 #define GK_CAT(a, b) GK_CAT_(a, b)
+#define GK_SM_ROWS GK_CAT(gk_softmax_rowset, GK_SFX)
 #define GK_SM_SCORES GK_CAT(gk_softmax_scores, GK_SFX)
 #define GK_SM_GRAD GK_CAT(gk_softmax_grad, GK_SFX)
 #define GK_SM_BLOCK GK_CAT(gk_softmax_block, GK_SFX)
@@ -117,21 +119,41 @@ static gk_intp gk_softmax_kp(gk_intp K)
 }
 #endif
 
-/* Class scores of the 4 rows x[0:4] for cw vectors of classes (a constant
+/* The 4 rows of a block: dense, x[r] row r (unit column stride); CSR, row r's
+   nonzeros data[q0[r]:q1[r]] in columns ind[q0[r]:q1[r]] (a missing row: none). */
+typedef struct {
+    const GK_XT *x[4];
+    const GK_XT *data;
+    const gk_intp *ind;
+    gk_intp q0[4], q1[4];
+} GK_SM_ROWS;
+
+/* Class scores of the 4 rows for cw vectors of classes (cw and csr constants
    wherever this is inlined): a[r][v] = sum_j x_r[j] W[j, 4v:4v+4], W with row
-   stride KP (one add chain per lane, j in order; each W row loaded once for the
-   4 rows). */
-GK_VINLINE void GK_SM_SCORES(const int cw, const GK_XT *const *x, const gk_intp d,
-                             const double *W, const gk_intp KP, gk_v4d a[4][4])
+   stride KP, one add chain per lane over j (dense: j in order, each W row
+   loaded once for the 4 rows; CSR: the row's nonzeros in order). */
+GK_VINLINE void GK_SM_SCORES(const int cw, const int csr, const GK_SM_ROWS *R,
+                             const gk_intp d, const double *W, const gk_intp KP,
+                             gk_v4d a[4][4])
 {
-    gk_intp j;
+    gk_intp j, q;
     int r, v;
     for (r = 0; r < 4; r++)
         for (v = 0; v < cw; v++)
             a[r][v] = GK_SPLAT(0.0);
+    if (csr) {
+        for (r = 0; r < 4; r++)
+            for (q = R->q0[r]; q < R->q1[r]; q++) {
+                const gk_v4d xq = GK_SPLAT((double)R->data[q]);
+                const double *wr = W + R->ind[q] * KP;
+                for (v = 0; v < cw; v++)
+                    a[r][v] += xq * gk_vload_double(wr + 4 * v);
+            }
+        return;
+    }
     for (j = 0; j < d; j++) {
-        const gk_v4d x0 = GK_SPLAT((double)x[0][j]), x1 = GK_SPLAT((double)x[1][j]);
-        const gk_v4d x2 = GK_SPLAT((double)x[2][j]), x3 = GK_SPLAT((double)x[3][j]);
+        const gk_v4d x0 = GK_SPLAT((double)R->x[0][j]), x1 = GK_SPLAT((double)R->x[1][j]);
+        const gk_v4d x2 = GK_SPLAT((double)R->x[2][j]), x3 = GK_SPLAT((double)R->x[3][j]);
         for (v = 0; v < cw; v++) {
             const gk_v4d wv = gk_vload_double(W + j * KP + 4 * v);
             a[0][v] += x0 * wv;
@@ -142,16 +164,31 @@ GK_VINLINE void GK_SM_SCORES(const int cw, const GK_XT *const *x, const gk_intp 
     }
 }
 
-/* G[j, 4v:4v+4] += (x0[j] dz[0][v] + x1[j] dz[1][v]) + (x2[j] dz[2][v] + x3[j] dz[3][v])
-   for v < cw (a constant wherever this is inlined), G with row stride KP. */
-GK_VINLINE void GK_SM_GRAD(const int cw, const GK_XT *const *x, const gk_intp d,
-                           gk_v4d dz[4][4], double *G, const gk_intp KP)
+/* G[j, 4v:4v+4] += sum_r x_r[j] dz[r][v] for v < cw (cw and csr constants
+   wherever this is inlined), G with row stride KP: dense,
+   (x0 dz0 + x1 dz1) + (x2 dz2 + x3 dz3) for every j; CSR, the rows' nonzeros one
+   after the other. */
+GK_VINLINE void GK_SM_GRAD(const int cw, const int csr, const GK_SM_ROWS *R,
+                           const gk_intp d, gk_v4d dz[4][4], double *G, const gk_intp KP)
 {
-    gk_intp j;
-    int v;
+    gk_intp j, q;
+    int r, v;
+    if (csr) {
+        for (r = 0; r < 4; r++)
+            for (q = R->q0[r]; q < R->q1[r]; q++) {
+                const gk_v4d xq = GK_SPLAT((double)R->data[q]);
+                double *gr = G + R->ind[q] * KP;
+                for (v = 0; v < cw; v++) {
+                    gk_v4d gv = gk_vload_double(gr + 4 * v);
+                    gv += xq * dz[r][v];
+                    memcpy(gr + 4 * v, &gv, sizeof gv);
+                }
+            }
+        return;
+    }
     for (j = 0; j < d; j++) {
-        const gk_v4d x0 = GK_SPLAT((double)x[0][j]), x1 = GK_SPLAT((double)x[1][j]);
-        const gk_v4d x2 = GK_SPLAT((double)x[2][j]), x3 = GK_SPLAT((double)x[3][j]);
+        const gk_v4d x0 = GK_SPLAT((double)R->x[0][j]), x1 = GK_SPLAT((double)R->x[1][j]);
+        const gk_v4d x2 = GK_SPLAT((double)R->x[2][j]), x3 = GK_SPLAT((double)R->x[3][j]);
         for (v = 0; v < cw; v++) {
             gk_v4d gv = gk_vload_double(G + j * KP + 4 * v);
             gv += (x0 * dz[0][v] + x1 * dz[1][v]) + (x2 * dz[2][v] + x3 * dz[3][v]);
@@ -170,9 +207,10 @@ GK_VINLINE void GK_SM_GRAD(const int cw, const GK_XT *const *x, const gk_intp d,
 
    Two forms: GK_SM_BLOCK keeps the rows' scores in registers (up to 4 vectors
    of classes); GK_SM_BLOCKG (more classes) keeps them in a buffer. */
-GK_VINLINE void GK_SM_BLOCK(const int nk, const GK_XT *const *x, const gk_intp d,
-                            const double *Wp, const gk_intp K, const gk_intp *lab,
-                            const double *s, double *Gp, int with_g, gk_v4d *L4)
+GK_VINLINE void GK_SM_BLOCK(const int nk, const int csr, const GK_SM_ROWS *R,
+                            const gk_intp d, const double *Wp, const gk_intp K,
+                            const gk_intp *lab, const double *s, double *Gp, int with_g,
+                            gk_v4d *L4)
 {
     const gk_intp KP = 4 * nk;
     gk_v4d a[4][4], dz[4][4], e[4][4], mv[4], tv[4], rv[4], lv[4];
@@ -180,7 +218,7 @@ GK_VINLINE void GK_SM_BLOCK(const int nk, const GK_XT *const *x, const gk_intp d
     const gk_v4d S4 = gk_vload_double(s);
     const gk_v4d LAB4 = {(double)lab[0], (double)lab[1], (double)lab[2], (double)lab[3]};
     int r, v;
-    GK_SM_SCORES(nk, x, d, Wp, KP, a);
+    GK_SM_SCORES(nk, csr, R, d, Wp, KP, a);
     for (r = 0; r < 4; r++) {
         for (v = 0; v < nk; v++)
             a[r][v] = gk_sm_pad(a[r][v], v, K);
@@ -211,7 +249,7 @@ GK_VINLINE void GK_SM_BLOCK(const int nk, const GK_XT *const *x, const gk_intp d
         for (v = 0; v < nk; v++)
             dz[r][v] = gk_sm_dz(e[r][v], v, GK_BCAST(T4, r), GK_BCAST(LAB4, r),
                                 GK_BCAST(SI4, r), GK_BCAST(S4, r), GK_BCAST(NEG4, r));
-    GK_SM_GRAD(nk, x, d, dz, Gp, KP);
+    GK_SM_GRAD(nk, csr, R, d, dz, Gp, KP);
 }
 
 /* F(cw, ...) with cw = 1..4 a constant in each case */
@@ -226,10 +264,10 @@ GK_VINLINE void GK_SM_BLOCK(const int nk, const GK_XT *const *x, const gk_intp d
 /* The same for any number of classes (KP of them with the padding): scores 16
    classes at a time into zb (4 rows of KP), the loss stage over zb (exps and
    then the gradient's dz in place), the gradient 16 classes at a time. */
-GK_VINLINE void GK_SM_BLOCKG(const GK_XT *const *x, const gk_intp d, const double *Wp,
-                             const gk_intp K, const gk_intp KP, const gk_intp *lab,
-                             const double *s, double *Gp, int with_g, gk_v4d *L4,
-                             double *zb)
+GK_VINLINE void GK_SM_BLOCKG(const int csr, const GK_SM_ROWS *R, const gk_intp d,
+                             const double *Wp, const gk_intp K, const gk_intp KP,
+                             const gk_intp *lab, const double *s, double *Gp, int with_g,
+                             gk_v4d *L4, double *zb)
 {
     const gk_intp nk = KP / 4;
     gk_v4d a[4][4], mv[4], tv[4], rv[4], lv[4];
@@ -240,7 +278,7 @@ GK_VINLINE void GK_SM_BLOCKG(const GK_XT *const *x, const gk_intp d, const doubl
     int r, u;
     for (c = 0; c < nk; c += 4) {
         const int cw = nk - c < 4 ? (int)(nk - c) : 4;
-        GK_SM_BY_CW(cw, GK_SM_SCORES, x, d, Wp + 4 * c, KP, a);
+        GK_SM_BY_CW(cw, GK_SM_SCORES, csr, R, d, Wp + 4 * c, KP, a);
         for (r = 0; r < 4; r++)
             for (u = 0; u < cw; u++) {
                 const gk_v4d z = gk_sm_pad(a[r][u], c + u, K);
@@ -281,14 +319,16 @@ GK_VINLINE void GK_SM_BLOCKG(const GK_XT *const *x, const gk_intp d, const doubl
                 a[r][u] = gk_sm_dz(gk_vload_double(zb + r * KP + 4 * (c + u)), c + u,
                                    GK_BCAST(T4, r), GK_BCAST(LAB4, r), GK_BCAST(SI4, r),
                                    GK_BCAST(S4, r), GK_BCAST(NEG4, r));
-        GK_SM_BY_CW(cw, GK_SM_GRAD, x, d, a, Gp + 4 * c, KP);
+        GK_SM_BY_CW(cw, GK_SM_GRAD, csr, R, d, a, Gp + 4 * c, KP);
     }
 }
 
-/* Rows k0:k1 of the minibatch (row i = rows[k], or start + k step) in blocks of 4:
-   nk (a constant wherever this is inlined) vectors of classes in registers, or,
-   nk = 0, KP classes through zb. */
-GK_VINLINE void GK_SM_LOOP(const int nk, const GK_XT *X, gk_intp rs, gk_intp d,
+/* Rows k0:k1 of the minibatch (row i = rows[k], or start + k step) in blocks of 4,
+   dense (csr = 0: row i at X + i rs) or CSR (csr = 1: data X, column indices
+   ind, row pointers indptr): nk (a constant wherever this is inlined) vectors of
+   classes in registers, or, nk = 0, KP classes through zb. */
+GK_VINLINE void GK_SM_LOOP(const int nk, const int csr, const GK_XT *X, gk_intp rs,
+                           const gk_intp *ind, const gk_intp *indptr, gk_intp d,
                            const gk_intp *labels, const double *sw, const double *Wp,
                            gk_intp K, gk_intp KP, const gk_intp *rows, gk_intp start,
                            gk_intp step, gk_intp k0, gk_intp k1, double *Gp, int with_g,
@@ -297,28 +337,36 @@ GK_VINLINE void GK_SM_LOOP(const int nk, const GK_XT *X, gk_intp rs, gk_intp d,
     gk_v4d L4 = GK_SPLAT(0.0);
     double S = 0.0;
     gk_intp k;
+    GK_SM_ROWS R;
+    R.data = X;
+    R.ind = ind;
     for (k = k0; k < k1; k += 4) {
-        const GK_XT *x[4];
         gk_intp lab[4];
         double s[4];
         int r;
         for (r = 0; r < 4; r++) {
             if (k + r < k1) {
                 const gk_intp i = rows ? rows[k + r] : start + (k + r) * step;
-                x[r] = X + i * rs;
+                if (csr) {
+                    R.q0[r] = indptr[i];
+                    R.q1[r] = indptr[i + 1];
+                } else {
+                    R.x[r] = X + i * rs;
+                }
                 lab[r] = labels[i];
                 s[r] = sw ? sw[i] : 1.0;
                 S += s[r];
-            } else {
-                x[r] = x[0];
+            } else {    /* no nonzeros; dense, row 0's again, with weight 0 */
+                R.x[r] = R.x[0];
+                R.q0[r] = R.q1[r] = 0;
                 lab[r] = 0;
                 s[r] = 0.0;
             }
         }
         if (nk)
-            GK_SM_BLOCK(nk, x, d, Wp, K, lab, s, Gp, with_g, &L4);
+            GK_SM_BLOCK(nk, csr, &R, d, Wp, K, lab, s, Gp, with_g, &L4);
         else
-            GK_SM_BLOCKG(x, d, Wp, K, KP, lab, s, Gp, with_g, &L4, zb);
+            GK_SM_BLOCKG(csr, &R, d, Wp, K, KP, lab, s, Gp, with_g, &L4, zb);
     }
     res[0] += (L4[0] + L4[1]) + (L4[2] + L4[3]);
     res[1] += S;
@@ -326,50 +374,50 @@ GK_VINLINE void GK_SM_LOOP(const int nk, const GK_XT *X, gk_intp rs, gk_intp d,
 #endif /* GK_HAVE_VEC */
 
 #if GK_HAVE_VEC
-/* The loop for the call's class count, one function per variant: GK_CLONES
-   (AVX2 and baseline, bitwise the same) and, where built, GK_FAST (AVX-512 +
-   FMA: the same operations, multiply-adds fused, so equal to rounding). */
+/* The loop for the call's class count and layout, one function per variant:
+   GK_CLONES (AVX2 and baseline, bitwise the same) and, where built, GK_FAST
+   (AVX-512 + FMA: the same operations, multiply-adds fused, so equal to
+   rounding). */
 #define GK_SM_ARGS                                                                \
-    const GK_XT *X, gk_intp rs, gk_intp d, const gk_intp *labels, const double *sw, \
-    const double *Wp, gk_intp K, gk_intp KP, const gk_intp *rows, gk_intp start,  \
-    gk_intp step, gk_intp k0, gk_intp k1, double *Gp, int with_g, double *res, double *zb
-#define GK_SM_PASS(NK)                                                            \
-    GK_SM_LOOP(NK, X, rs, d, labels, sw, Wp, K, KP, rows, start, step, k0, k1, Gp, \
-               with_g, res, zb)
-#define GK_SM_DEF(NAME, ATTR)                                                     \
+    const GK_XT *X, gk_intp rs, const gk_intp *ind, const gk_intp *indptr, gk_intp d, \
+    const gk_intp *labels, const double *sw, const double *Wp, gk_intp K, gk_intp KP, \
+    const gk_intp *rows, gk_intp start, gk_intp step, gk_intp k0, gk_intp k1,     \
+    double *Gp, int with_g, double *res, double *zb
+#define GK_SM_PASS(NK, CSR)                                                       \
+    GK_SM_LOOP(NK, CSR, X, rs, ind, indptr, d, labels, sw, Wp, K, KP, rows, start, step, \
+               k0, k1, Gp, with_g, res, zb)
+#define GK_SM_DEF(NAME, ATTR, CSR)                                                \
     ATTR GK_NO_UNSWITCH static void NAME(GK_SM_ARGS)                             \
     {                                                                             \
         switch (K <= 16 ? KP / 4 : 0) {                                           \
-        case 1: GK_SM_PASS(1); break;                                             \
-        case 2: GK_SM_PASS(2); break;                                             \
-        case 3: GK_SM_PASS(3); break;                                             \
-        case 4: GK_SM_PASS(4); break;                                             \
-        default: GK_SM_PASS(0); break;                                            \
+        case 1: GK_SM_PASS(1, CSR); break;                                        \
+        case 2: GK_SM_PASS(2, CSR); break;                                        \
+        case 3: GK_SM_PASS(3, CSR); break;                                        \
+        case 4: GK_SM_PASS(4, CSR); break;                                        \
+        default: GK_SM_PASS(0, CSR); break;                                       \
         }                                                                         \
     }
-GK_SM_DEF(GK_CAT(gk_softmax_all, GK_SFX), GK_CLONES)
+typedef void (*GK_CAT(gk_softmax_fn, GK_SFX))(GK_SM_ARGS);
+GK_SM_DEF(GK_CAT(gk_softmax_dense, GK_SFX), GK_CLONES, 0)
+GK_SM_DEF(GK_CAT(gk_softmax_csr, GK_SFX), GK_CLONES, 1)
 #if GK_HAVE_FAST
-GK_SM_DEF(GK_CAT(gk_softmax_allf, GK_SFX), GK_FAST)
+GK_SM_DEF(GK_CAT(gk_softmax_densef, GK_SFX), GK_FAST, 0)
+GK_SM_DEF(GK_CAT(gk_softmax_csrf, GK_SFX), GK_FAST, 1)
 #endif
 #undef GK_SM_DEF
 #undef GK_SM_PASS
-#undef GK_SM_ARGS
-#endif /* GK_HAVE_VEC */
 
-/* Softmax cross-entropy over rows k0:k1 of a minibatch of dense X with unit column
-   stride (row stride rs elements), W = w.reshape(d, K) (C order): adds
-   sum_i s_i loss_i to res[0], sum_i s_i to res[1] and, unless g is NULL, the raw
-   gradient sum_i s_i dloss_i / dW to g (d * K). buf: (2 d + 4) KP doubles of
-   scratch, KP = gk_softmax_kp(K). Returns 0 (nothing done) without vector
-   extensions. */
-static int GK_CAT(gk_softmax_rows_c, GK_SFX)(
-    const GK_XT *X, gk_intp rs, gk_intp d, const gk_intp *labels, const double *sw,
-    const double *W, gk_intp K, const gk_intp *rows, gk_intp start, gk_intp step,
-    gk_intp k0, gk_intp k1, double *g, double *res, double *buf)
+/* The entry points' common part: W padded into buf, the loop of the layout and
+   variant in use, the gradient copied back. */
+static void GK_CAT(gk_softmax_run, GK_SFX)(const int csr, const GK_XT *X, gk_intp rs,
+    const gk_intp *ind, const gk_intp *indptr, gk_intp d, const gk_intp *labels,
+    const double *sw, const double *W, gk_intp K, const gk_intp *rows, gk_intp start,
+    gk_intp step, gk_intp k0, gk_intp k1, double *g, double *res, double *buf)
 {
-#if GK_HAVE_VEC
     const gk_intp KP = gk_softmax_kp(K);
     double *Wp = buf, *Gp = buf + d * KP, *zb = buf + 2 * d * KP;
+    GK_CAT(gk_softmax_fn, GK_SFX) fn = csr ? GK_CAT(gk_softmax_csr, GK_SFX)
+                                           : GK_CAT(gk_softmax_dense, GK_SFX);
     gk_intp j, c;
     for (j = 0; j < d; j++)
         for (c = 0; c < KP; c++) {
@@ -378,16 +426,32 @@ static int GK_CAT(gk_softmax_rows_c, GK_SFX)(
         }
 #if GK_HAVE_FAST
     if (gk_use_fast)
-        GK_CAT(gk_softmax_allf, GK_SFX)(X, rs, d, labels, sw, Wp, K, KP, rows, start, step,
-                                        k0, k1, Gp, g != NULL, res, zb);
-    else
+        fn = csr ? GK_CAT(gk_softmax_csrf, GK_SFX) : GK_CAT(gk_softmax_densef, GK_SFX);
 #endif
-        GK_CAT(gk_softmax_all, GK_SFX)(X, rs, d, labels, sw, Wp, K, KP, rows, start, step,
-                                       k0, k1, Gp, g != NULL, res, zb);
+    fn(X, rs, ind, indptr, d, labels, sw, Wp, K, KP, rows, start, step, k0, k1, Gp,
+       g != NULL, res, zb);
     if (g)
         for (j = 0; j < d; j++)
             for (c = 0; c < K; c++)
                 g[j * K + c] += Gp[j * KP + c];
+}
+#undef GK_SM_ARGS
+#endif /* GK_HAVE_VEC */
+
+/* Softmax cross-entropy over rows k0:k1 of a minibatch, W = w.reshape(d, K) (C
+   order): adds sum_i s_i loss_i to res[0], sum_i s_i to res[1] and, unless g is
+   NULL, the raw gradient sum_i s_i dloss_i / dW to g (d * K). Dense X with unit
+   column stride (row stride rs elements), or CSR X (data, intp indices and
+   indptr). buf: (2 d + 4) KP doubles of scratch, KP = gk_softmax_kp(K). Return 0
+   (nothing done) without vector extensions. */
+static int GK_CAT(gk_softmax_rows_c, GK_SFX)(
+    const GK_XT *X, gk_intp rs, gk_intp d, const gk_intp *labels, const double *sw,
+    const double *W, gk_intp K, const gk_intp *rows, gk_intp start, gk_intp step,
+    gk_intp k0, gk_intp k1, double *g, double *res, double *buf)
+{
+#if GK_HAVE_VEC
+    GK_CAT(gk_softmax_run, GK_SFX)(0, X, rs, NULL, NULL, d, labels, sw, W, K, rows, start,
+                                   step, k0, k1, g, res, buf);
     return 1;
 #else
     (void)X; (void)rs; (void)d; (void)labels; (void)sw; (void)W; (void)K; (void)rows;
@@ -396,6 +460,25 @@ static int GK_CAT(gk_softmax_rows_c, GK_SFX)(
 #endif
 }
 
+static int GK_CAT(gk_softmax_rows_csr, GK_SFX)(
+    const GK_XT *data, const gk_intp *indices, const gk_intp *indptr, gk_intp d,
+    const gk_intp *labels, const double *sw, const double *W, gk_intp K,
+    const gk_intp *rows, gk_intp start, gk_intp step, gk_intp k0, gk_intp k1, double *g,
+    double *res, double *buf)
+{
+#if GK_HAVE_VEC
+    GK_CAT(gk_softmax_run, GK_SFX)(1, data, 0, indices, indptr, d, labels, sw, W, K, rows,
+                                   start, step, k0, k1, g, res, buf);
+    return 1;
+#else
+    (void)data; (void)indices; (void)indptr; (void)d; (void)labels; (void)sw; (void)W;
+    (void)K; (void)rows; (void)start; (void)step; (void)k0; (void)k1; (void)g; (void)res;
+    (void)buf;
+    return 0;
+#endif
+}
+
+#undef GK_SM_ROWS
 #undef GK_SM_SCORES
 #undef GK_SM_GRAD
 #undef GK_SM_BLOCK
