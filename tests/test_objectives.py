@@ -555,3 +555,34 @@ def test_bad_quadratic_and_rosenbrock():
         O.Rosenbrock(3).grad(np.zeros(2))
     with pytest.raises(ValueError, match="rows"):
         O.Rosenbrock(3).value(np.zeros(3), rows=slice(0, 1))
+
+
+def test_concurrent_calls_on_one_objective_keep_their_rows():
+    """The kernel runs without the GIL: two Python threads evaluating one objective
+    on different minibatches at the same time each get their own rows' result
+    (each call works on its own copy of the objective's call state)."""
+    import threading
+    rng = np.random.default_rng(21)
+    n, d = 4000, 10
+    X = rng.standard_normal((n, d))
+    y = rng.standard_normal(n)
+    obj = O.LeastSquares(X, y)
+    w = rng.standard_normal(d)
+    # small batches, many calls: many windows where one thread's kernel runs
+    # while the other sets up its call
+    batches = [slice(0, 200), np.arange(n - 300, n, dtype=np.intp)]
+    expected = [obj.value_and_grad(w, rows=b) for b in batches]
+    bad = []
+
+    def work(i):
+        for _ in range(20000):
+            f, g = obj.value_and_grad(w, rows=batches[i])
+            if f != expected[i][0] or not np.array_equal(g, expected[i][1]):
+                bad.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not bad

@@ -14,12 +14,12 @@ Three layers (see STYLE.md):
    and dense rows with unit column stride 4 rows at a time
    (``_objectives_softmax.h``: scores, losses with the classes in vector lanes,
    gradient), row by row otherwise (the scores/gradient of a row and its
-   per-sample stage). On x86-64 Linux/GCC they
-   are built for AVX2 and baseline x86-64 (``target_clones``) with no FMA and
-   fixed summation orders, so that both clones give the same bits (checked by
-   the slow ISA tests); the one-pass loop and the 4-row softmax loop also have an
-   AVX-512 + FMA variant, used where the CPU has it (``set_fma``), whose results
-   agree with those to rounding;
+   per-sample stage). On x86-64 Linux/GCC they are built for AVX2 and baseline
+   x86-64 (``target_clones``) with no FMA and fixed summation orders, so that
+   both clones give the same bits (checked by the slow ISA tests); the one-pass
+   loop and the 4-row softmax loop also have an AVX-512 + FMA variant, used
+   where the CPU has it (``set_fma``), whose results agree with those to
+   rounding;
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
@@ -638,10 +638,9 @@ cdef class LinearProblem:
         """Fast path of ``value_and_grad`` for the plain cases only: ``w`` an exact
         float64 ndarray of length G, C-contiguous and aligned; ``out`` None (a new
         array is returned; none with ``with_grad`` False, the loss only) or such
-        an array, also writeable; ``rows`` None (all
-        rows), a slice, or an exact intp ndarray, 1-d and C-contiguous, whose
-        values all lie in [0, n_rows) (checked here, in one C loop); and at least
-        one row. Returns ``(loss, weight_sum, out)``, or None for any other
+        an array, also writeable; ``rows`` None (all rows), a slice, or an exact
+        intp ndarray, 1-d and C-contiguous, whose values all lie in [0, n_rows)
+        (checked here, in one C loop); and at least one row. Returns ``(loss, weight_sum, out)``, or None for any other
         argument (the caller then validates and takes the general path, which
         also raises the errors)."""
         cdef cnp.ndarray wa, oa, ra
@@ -706,6 +705,7 @@ cdef class LinearProblem:
         cdef float64_t *res
         cdef float64_t L, S, pen = 0.0
         cdef float64_t res1[2]
+        cdef Ctx ctx
         self.c.w = wp
         nt = self._threads(n_threads)
         res = res1
@@ -722,8 +722,11 @@ cdef class LinearProblem:
                 free(scratch)
                 free(acc)
                 raise MemoryError("gradkern.objectives: cannot allocate thread buffers")
+        # the kernel runs without the GIL on its own copy of the call state, so
+        # another Python thread setting up a call on this object cannot change it
+        ctx = self.c
         with nogil:
-            _run(&self.c, op, nt, g, acc, res, scratch)
+            _run(&ctx, op, nt, g, acc, res, scratch)
             L = res[0]
             S = res[1]
             if res != res1:
@@ -757,6 +760,7 @@ cdef class LinearProblem:
         cdef float64_t *res
         cdef float64_t S
         cdef float64_t res1[2]
+        cdef Ctx ctx
         self._set_rows(rows, start, step, n_sub)
         self.c.w = <const float64_t *>cnp.PyArray_DATA(w)
         self.c.p = pp
@@ -769,8 +773,9 @@ cdef class LinearProblem:
                 free(res)
                 free(acc)
                 raise MemoryError("gradkern.objectives: cannot allocate thread buffers")
+        ctx = self.c    # as in _value_grad
         with nogil:
-            _run(&self.c, OP_HESSP, nt, g, acc, res, NULL)
+            _run(&ctx, OP_HESSP, nt, g, acc, res, NULL)
             S = res[1]
             if res != res1:
                 free(res)

@@ -2,15 +2,15 @@
  * element type), GK_SFX (the name suffix) and GK_IS_F32 defined. No include guard.
  *
  * gk_softmax_rows_c_{f64,f32}: softmax cross-entropy over dense rows with unit
- * column stride (C order, any row stride). Rows go 4 at a time, a small matrix
- * product each way: the class scores of the 4 rows (classes in vector lanes,
- * padded; each W row loaded once for the 4), their losses, then the gradient
- * G[j, :] += sum_r x_r[j] dz_r, read and written once per 4 rows. Up to 16
- * classes the scores stay in registers; above, they go through a buffer, 16
- * classes at a time. CSR rows take the same path, their scores and gradient
- * over each row's nonzeros. The per-row loop before it (_softmax_rows in
- * _objectives.pyx, still used for strided columns) read and wrote all of G for
- * every row. */
+ * column stride (C order, any row stride); gk_softmax_rows_csr_{f64,f32}: over
+ * CSR rows. Rows go 4 at a time, a small matrix product each way: the class
+ * scores of the 4 rows (classes in vector lanes, padded; each W row loaded once
+ * for the 4), their losses, then the gradient G[j, :] += sum_r x_r[j] dz_r, read
+ * and written once per 4 rows. Up to 16 classes the scores stay in registers;
+ * above, they go through a buffer, 16 classes at a time. CSR rows take the same
+ * path, their scores and gradient over each row's nonzeros. The per-row loop
+ * before it (_softmax_rows in _objectives.pyx, still used for strided columns
+ * and very large scratch) read and wrote all of G for every row. */
 
 #define GK_CAT_(a, b) a##_##b
 #define GK_CAT(a, b) GK_CAT_(a, b)
