@@ -264,8 +264,13 @@ class _LinearModel(Objective):
         return r[2] if r is not None else Objective.grad(self, w, out, rows)
 
     def value_and_grad(self, w, out=None, rows=None):
-        r = self._fast(w, out, rows, True)
-        return (r[0], r[2]) if r is not None else Objective.value_and_grad(self, w, out, rows)
+        # _fast inlined: this is the hot call (one Python frame less, ~25 ns)
+        r = self._kernel.value_grad_fast(w, out, rows, self.l2, self.n_threads, True)
+        if r is None:
+            return Objective.value_and_grad(self, w, out, rows)
+        if not r[1] > 0:
+            raise ValueError("the selected rows have zero total sample_weight")
+        return r[0], r[2]
 
     value.__doc__ = Objective.value.__doc__
     grad.__doc__ = Objective.grad.__doc__
