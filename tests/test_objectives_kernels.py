@@ -308,16 +308,17 @@ def test_softmax_blocked_rows_every_class_count_and_tail(K, dtype):
     through a buffer 16 classes at a time above) against numpy: tails of 0-3 rows,
     sample weights, minibatch index arrays (repeats, X's last row) and strided
     slices, float32 data, F-ordered X (the row-by-row loop) agreeing with it, and
-    CSR X."""
+    CSR X. Fewer than 8 rows (CSR: nonzeros per feature) go row by row."""
     rng = np.random.default_rng(K)
     d = 7
-    for n in (1, 2, 3, 4, 5, 6, 7, 33):
+    for n in (1, 5, 8, 9, 10, 11, 33):
         X = (rng.standard_normal((n, d)) * 2).astype(dtype)
         y = rng.integers(0, K, n)
         y[0] = K - 1
         sw = rng.random(n) + 0.1
         w = rng.standard_normal(d * K)
         obj = O.SoftmaxCrossEntropy(X, y, K, sample_weight=sw)
+        assert obj._kernel.softmax_blocked(None, 0, 1, n) == (n >= 8)
         f, g = obj.value_and_grad(w)
         f_ref, g_ref = ref_softmax(X, y, w, K, sw)
         assert abs(f - f_ref) <= 1e-12 * abs(f_ref), (n, K)
@@ -326,17 +327,24 @@ def test_softmax_blocked_rows_every_class_count_and_tail(K, dtype):
         f_f, g_f = O.SoftmaxCrossEntropy(np.asfortranarray(X), y, K,
                                          sample_weight=sw).value_and_grad(w)
         assert abs(f_f - f) <= 1e-13 * abs(f) and close(g_f, g, 1e-13), (n, K)
-        # CSR (about half the entries zero; the same 4-row loop over nonzeros)
-        Xs = sp.csr_matrix(np.where(rng.random(X.shape) < 0.5, X, 0).astype(dtype))
-        f_s, g_s = O.SoftmaxCrossEntropy(Xs, y, K, sample_weight=sw).value_and_grad(w)
+        # CSR: every entry stored (explicit zeros too), so >= 8 nonzeros per
+        # feature from 8 rows on: the same 4-row loop over nonzeros
+        Xs = sp.csr_matrix(X)
+        Xs.data[rng.random(Xs.data.size) < 0.3] = 0.0
+        Xs = sp.csr_matrix((Xs.data, Xs.indices, Xs.indptr), shape=X.shape)
+        obj_s = O.SoftmaxCrossEntropy(Xs, y, K, sample_weight=sw)
+        assert obj_s._kernel.softmax_blocked(None, 0, 1, n) == (Xs.nnz >= 8 * d)
+        f_s, g_s = obj_s.value_and_grad(w)
         f_ref, g_ref = ref_softmax(Xs, y, w, K, sw)
         assert abs(f_s - f_ref) <= 1e-12 * abs(f_ref) and close(g_s, g_ref), (n, K)
         for rows in (np.array([n - 1, 0, n - 1, n // 2, 0], dtype=np.intp),
+                     np.r_[[n - 1, 0, n - 1, n // 2, 0], np.arange(n)[::-1]].astype(np.intp),
                      slice(n - 1, None, -2)):
-            f_b, g_b = obj.value_and_grad(w, rows=rows)
-            f_ref, g_ref = ref_softmax(X[rows], y[rows], w, K, sw[rows])
-            assert abs(f_b - f_ref) <= 1e-12 * abs(f_ref), (n, K, rows)
-            assert close(g_b, g_ref), (n, K, rows)
+            for o, Xo in ((obj, X), (obj_s, Xs)):
+                f_b, g_b = o.value_and_grad(w, rows=rows)
+                f_ref, g_ref = ref_softmax(Xo[rows], y[rows], w, K, sw[rows])
+                assert abs(f_b - f_ref) <= 1e-12 * abs(f_ref), (n, K, rows)
+                assert close(g_b, g_ref), (n, K, rows)
 
 
 def test_softmax_blocked_rows_fma_variant_agrees_to_rounding():
@@ -367,15 +375,18 @@ def test_softmax_blocked_rows_fma_variant_agrees_to_rounding():
         assert abs(f0 - f_ref) <= 1e-12 * abs(f_ref) and close(g0, g_ref)
 
 
-def test_softmax_csr_with_many_features_takes_the_row_loop():
+def test_softmax_with_many_features_takes_the_row_loop():
     """Above SM_MAX_SCRATCH doubles of per-thread scratch ((2 d + 4) padded
     classes: 400,000 features x 10 classes) softmax goes row by row, whose scratch
     is 2 K doubles; the result is the same."""
     rng = np.random.default_rng(8)
-    n, d, nc = 9, 400_000, 10
-    X = sp.random(n, d, density=2e-5, format="csr", random_state=8) * 3.0
+    n, d, nc = 8, 400_000, 10
+    X = rng.standard_normal((n, d))
     y = rng.integers(0, nc, n)
-    w = rng.standard_normal(d * nc) * 0.1
-    f, g = O.SoftmaxCrossEntropy(X, y, nc).value_and_grad(w)
+    w = rng.standard_normal(d * nc) * 0.002
+    obj = O.SoftmaxCrossEntropy(X, y, nc)
+    assert not obj._kernel.softmax_blocked(None, 0, 1, n)
+    assert O.SoftmaxCrossEntropy(X[:, :1000], y, nc)._kernel.softmax_blocked(None, 0, 1, n)
+    f, g = obj.value_and_grad(w)
     f_ref, g_ref = ref_softmax(X, y, w, nc)
     assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref)

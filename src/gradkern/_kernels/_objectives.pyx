@@ -159,6 +159,7 @@ cdef enum:
     MIN_WORK_PER_THREAD = 1 << 16   # multiply-adds a thread should get at least
     SM_MAX_SCRATCH = 1 << 23  # doubles of the 4-row softmax loop's scratch per thread
                               # (64 MB: W of ~350,000 features x 10 classes)
+    SM_MIN_ENTRIES = 8        # ... and entries of X per feature it needs (_softmax_plan)
 
 LAYOUTS = {"C": LAYOUT_C, "F": LAYOUT_F, "CSR": LAYOUT_CSR}
 LOSSES = {"squared": LOSS_SQUARED, "logistic": LOSS_LOGISTIC, "huber": LOSS_HUBER}
@@ -211,6 +212,7 @@ cdef struct Ctx:
     const float64_t *p       # direction (OP_HESSP)
     const intp_t *rows       # minibatch row indices or NULL: rows start + k * step
     intp_t start, step, n_sub
+    bint sm_blocked          # OP_SOFTMAX: this call's rows go 4 at a time (_softmax_plan)
 
 
 cdef inline intp_t _row(const Ctx *c, intp_t k) noexcept nogil:
@@ -429,20 +431,34 @@ cdef void _hessp_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
     res[1] += S
 
 
-cdef inline bint _softmax_blocked(const Ctx *c) noexcept nogil:
-    """Whether softmax rows go 4 at a time through gk_softmax_rows_{c,csr}_*: CSR or
-    unit column stride, and their scratch (padded copies of W and of the gradient,
-    per thread) at most SM_MAX_SCRATCH doubles; else row by row (_softmax_rows),
-    whose scratch is 2 K doubles."""
-    return (c.layout == LAYOUT_CSR or c.cs == 1) and \
-        (2 * c.d + 4) * gk_softmax_kp(c.K) <= SM_MAX_SCRATCH
+cdef bint _softmax_plan(const Ctx *c) noexcept nogil:
+    """Whether this call's softmax rows go 4 at a time through
+    gk_softmax_rows_{c,csr}_*: CSR or unit column stride; per-thread scratch
+    (padded copies of W and of the gradient) at most SM_MAX_SCRATCH doubles; and
+    at least SM_MIN_ENTRIES entries of X per feature in the rows (dense: n_sub d;
+    CSR: their nonzeros), since those copies cost O(d K) per call (a 64-row
+    minibatch of sparse X with 1e4 features spent ~10x its work there). Else row
+    by row (_softmax_rows), whose scratch is 2 K doubles."""
+    cdef intp_t k, i, nnz = 0
+    if not (c.layout == LAYOUT_CSR or c.cs == 1) or \
+            (2 * c.d + 4) * gk_softmax_kp(c.K) > SM_MAX_SCRATCH:
+        return False
+    if c.layout != LAYOUT_CSR:
+        return c.n_sub >= SM_MIN_ENTRIES
+    if c.rows == NULL and c.step == 1:
+        nnz = c.indptr[c.start + c.n_sub] - c.indptr[c.start]
+    else:
+        for k in range(c.n_sub):
+            i = _row(c, k)
+            nnz += c.indptr[i + 1] - c.indptr[i]
+    return nnz >= SM_MIN_ENTRIES * c.d
 
 
 cdef inline intp_t _softmax_scratch(const Ctx *c) noexcept nogil:
     """Doubles of scratch one thread's softmax rows take: scores and their
     gradient (2 K, _softmax_rows), then for gk_softmax_rows_{c,csr}_* padded
     copies of W and of the gradient and the scores of 4 rows ((2 d + 4) KP)."""
-    return 2 * c.K + ((2 * c.d + 4) * gk_softmax_kp(c.K) if _softmax_blocked(c) else 0)
+    return 2 * c.K + ((2 * c.d + 4) * gk_softmax_kp(c.K) if c.sm_blocked else 0)
 
 
 cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float64_t *res,
@@ -452,7 +468,7 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
         # CSR, and dense rows with unit column stride: 4 rows at a time in C;
         # else (strided columns, scratch too large), or if that declines (no
         # vector extensions), the loop above
-        if not _softmax_blocked(c):
+        if not c.sm_blocked:
             pass
         elif c.layout == LAYOUT_CSR:
             if c.f32:
@@ -620,6 +636,12 @@ cdef class LinearProblem:
         self.c.n_sub = n_sub
         return self._threads(n_threads)
 
+    def softmax_blocked(self, object rows, intp_t start, intp_t step, intp_t n_sub):
+        """Whether a softmax call on these rows (as for value_grad) runs 4 rows at
+        a time (_softmax_plan) rather than row by row."""
+        self._set_rows(rows, start, step, n_sub)
+        return bool(_softmax_plan(&self.c))
+
     def value_grad(self, cnp.ndarray w, object out, object rows, intp_t start, intp_t step,
                    intp_t n_sub, double l2, int n_threads):
         """Loss (weighted mean + 0.5 l2 ||w_pen||^2) and, when ``out`` is an array,
@@ -707,6 +729,8 @@ cdef class LinearProblem:
         cdef float64_t res1[2]
         cdef Ctx ctx
         self.c.w = wp
+        if op == OP_SOFTMAX:
+            self.c.sm_blocked = _softmax_plan(&self.c)
         nt = self._threads(n_threads)
         res = res1
         if nt > 1 or op == OP_SOFTMAX:
