@@ -662,9 +662,9 @@ cdef class LinearProblem:
         array is returned; none with ``with_grad`` False, the loss only) or such
         an array, also writeable; ``rows`` None (all rows), a slice, or an exact
         intp ndarray, 1-d and C-contiguous, whose values all lie in [0, n_rows)
-        (checked here, in one C loop); and at least one row. Returns ``(loss, weight_sum, out)``, or None for any other
-        argument (the caller then validates and takes the general path, which
-        also raises the errors)."""
+        (checked here, in one C loop); and at least one row. Returns ``(loss,
+        weight_sum, out)``, or None for any other argument (the caller then
+        validates and takes the general path, which also raises the errors)."""
         cdef cnp.ndarray wa, oa, ra
         cdef cnp.npy_intp G = self.c.G
         cdef Py_ssize_t start = 0, stop = 0, step = 1, count = self.n_rows
