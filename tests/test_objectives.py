@@ -367,6 +367,12 @@ def test_logistic_stable_at_huge_margins():
         assert abs(f - f_ref) <= RTOL * abs(f_ref) and close(g, g_ref)
     # the right class with a huge margin costs (almost) nothing
     assert O.Logistic(np.array([[1.0]]), [1]).value([1000.0]) == 0.0
+    # ... even where ||w||^2 overflows: without l2 no penalty is formed (0 * inf)
+    huge = O.Logistic(np.array([[1.0], [-1.0]]), [1, 0])
+    for fn in (huge.value, lambda w: huge.value_and_grad(w)[0],
+               lambda w: huge.value(w, rows=[0, 1])):    # fast and general paths
+        assert fn(np.array([1e200])) == 0.0
+    assert np.array_equal(huge.grad(np.array([1e200])), [0.0])
     assert O.Logistic(np.array([[1.0]]), [0]).value([1000.0]) == 1000.0
 
 

@@ -757,15 +757,22 @@ cdef class LinearProblem:
                 free(res)
             free(acc)
             free(scratch)
-            for j in range(n_pen):
-                pen += wp[j] * wp[j]
+            # the penalty only with l2 > 0: two passes over w fewer (they were most
+            # of a small minibatch's time with many parameters), and no 0 * inf
             if S > 0:
-                L = L / S + 0.5 * l2 * pen
-                if g != NULL:
-                    for j in range(G):
-                        g[j] = g[j] / S
+                if l2 != 0.0:
                     for j in range(n_pen):
-                        g[j] += l2 * wp[j]
+                        pen += wp[j] * wp[j]
+                    L = L / S + 0.5 * l2 * pen
+                else:
+                    L = L / S
+                if g != NULL:
+                    if l2 != 0.0:
+                        for j in range(G):
+                            g[j] = g[j] / S + (l2 * wp[j] if j < n_pen else 0.0)
+                    else:
+                        for j in range(G):
+                            g[j] = g[j] / S
             else:
                 L = NAN
         L_out[0] = L
@@ -806,9 +813,7 @@ cdef class LinearProblem:
             free(acc)
             if S > 0:
                 for j in range(G):
-                    g[j] = g[j] / S
-                for j in range(n_pen):
-                    g[j] += l2 * pp[j]
+                    g[j] = g[j] / S + (l2 * pp[j] if j < n_pen else 0.0)
         return S
 
 
