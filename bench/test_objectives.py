@@ -2,10 +2,9 @@
 
 Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10 and
 1e6 x 32 (float32 and float64), SoftmaxCrossEntropy with 10 classes (and 100 at
-2e4 x 64), sparse
-logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) and sparse softmax (10 classes,
-1e5 x 1e4) against scipy.sparse + numpy, and
-minibatches (64 and 1024 rows by index of a 1e5 x 10 X) against gathering them.
+2e4 x 64), sparse logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) and sparse
+softmax (10 classes, 1e5 x 1e4) against scipy.sparse + numpy, and minibatches (64
+and 1024 rows by index of a 1e5 x 10 X) against gathering them.
 The big cases run only in full mode (``sizes()``).
 
 numpy's matrix products use every core (multithreaded BLAS), so ``gradkern`` runs

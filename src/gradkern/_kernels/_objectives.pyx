@@ -92,8 +92,9 @@ cdef extern from "_objectives_simd.h":
     # softmax cross-entropy over rows k0:k1 of dense X with unit column stride,
     # 4 rows at a time (_objectives_softmax.h): adds sum s_i loss_i, sum s_i to
     # res[0:2] and the raw gradient to g (unless NULL); buf: (2 d + 4) KP doubles,
-    # KP = gk_softmax_kp(K) (the classes padded). Returns 0, doing nothing,
-    # without vector extensions.
+    # KP = gk_softmax_kp(K) (the classes padded). Built with vector extensions
+    # (GK_HAVE_VEC); without, they return 0 and do nothing.
+    enum: GK_HAVE_VEC
     intp_t gk_softmax_kp(intp_t K) noexcept nogil
     # the same over CSR X (data, intp indices/indptr)
     int gk_softmax_rows_csr_f64(const float64_t *data, const intp_t *indices,
@@ -433,14 +434,14 @@ cdef void _hessp_rows(const Ctx *c, const floating_in *X, intp_t k0, intp_t k1,
 
 cdef bint _softmax_plan(const Ctx *c) noexcept nogil:
     """Whether this call's softmax rows go 4 at a time through
-    gk_softmax_rows_{c,csr}_*: CSR or unit column stride; per-thread scratch
+    gk_softmax_rows_{c,csr}_*: built (GK_HAVE_VEC); CSR or unit column stride; per-thread scratch
     (padded copies of W and of the gradient) at most SM_MAX_SCRATCH doubles; and
     at least SM_MIN_ENTRIES entries of X per feature in the rows (dense: n_sub d;
     CSR: their nonzeros), since those copies cost O(d K) per call (a 64-row
     minibatch of sparse X with 1e4 features spent ~10x its work there). Else row
     by row (_softmax_rows), whose scratch is 2 K doubles."""
     cdef intp_t k, i, nnz = 0
-    if not (c.layout == LAYOUT_CSR or c.cs == 1) or \
+    if not GK_HAVE_VEC or not (c.layout == LAYOUT_CSR or c.cs == 1) or \
             (2 * c.d + 4) * gk_softmax_kp(c.K) > SM_MAX_SCRATCH:
         return False
     if c.layout != LAYOUT_CSR:
@@ -461,35 +462,33 @@ cdef inline intp_t _softmax_scratch(const Ctx *c) noexcept nogil:
     return 2 * c.K + ((2 * c.d + 4) * gk_softmax_kp(c.K) if c.sm_blocked else 0)
 
 
+cdef int _softmax_blocked_rows(const Ctx *c, intp_t k0, intp_t k1, float64_t *g,
+                               float64_t *res, float64_t *buf) noexcept nogil:
+    """Rows k0:k1 through gk_softmax_rows_{csr,c}_* (layout and dtype); returns
+    what they return (0: not built, nothing done)."""
+    if c.layout == LAYOUT_CSR:
+        if c.f32:
+            return gk_softmax_rows_csr_f32(<const float32_t *>c.X, c.indices, c.indptr, c.d,
+                                           c.labels, c.sw, c.w, c.K, c.rows, c.start,
+                                           c.step, k0, k1, g, res, buf)
+        return gk_softmax_rows_csr_f64(<const float64_t *>c.X, c.indices, c.indptr, c.d,
+                                       c.labels, c.sw, c.w, c.K, c.rows, c.start, c.step,
+                                       k0, k1, g, res, buf)
+    if c.f32:
+        return gk_softmax_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.labels, c.sw, c.w,
+                                     c.K, c.rows, c.start, c.step, k0, k1, g, res, buf)
+    return gk_softmax_rows_c_f64(<const float64_t *>c.X, c.rs, c.d, c.labels, c.sw, c.w,
+                                 c.K, c.rows, c.start, c.step, k0, k1, g, res, buf)
+
+
 cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float64_t *res,
                  float64_t *scratch) noexcept nogil:
     """Rows k0:k1 of the minibatch: dispatch on operation, layout and dtype."""
     if op == OP_SOFTMAX:
-        # CSR, and dense rows with unit column stride: 4 rows at a time in C;
-        # else (strided columns, scratch too large), or if that declines (no
-        # vector extensions), the loop above
-        if not c.sm_blocked:
-            pass
-        elif c.layout == LAYOUT_CSR:
-            if c.f32:
-                if gk_softmax_rows_csr_f32(<const float32_t *>c.X, c.indices, c.indptr, c.d,
-                                           c.labels, c.sw, c.w, c.K, c.rows, c.start,
-                                           c.step, k0, k1, g, res, scratch + 2 * c.K):
-                    return
-            elif gk_softmax_rows_csr_f64(<const float64_t *>c.X, c.indices, c.indptr, c.d,
-                                         c.labels, c.sw, c.w, c.K, c.rows, c.start, c.step,
-                                         k0, k1, g, res, scratch + 2 * c.K):
-                return
-        elif c.cs == 1:
-            if c.f32:
-                if gk_softmax_rows_c_f32(<const float32_t *>c.X, c.rs, c.d, c.labels, c.sw,
-                                         c.w, c.K, c.rows, c.start, c.step, k0, k1, g,
-                                         res, scratch + 2 * c.K):
-                    return
-            elif gk_softmax_rows_c_f64(<const float64_t *>c.X, c.rs, c.d, c.labels, c.sw,
-                                       c.w, c.K, c.rows, c.start, c.step, k0, k1, g, res,
-                                       scratch + 2 * c.K):
-                return
+        # CSR, and dense rows with unit column stride: 4 rows at a time in C
+        # where _softmax_plan chose it; else the loop above
+        if c.sm_blocked and _softmax_blocked_rows(c, k0, k1, g, res, scratch + 2 * c.K):
+            return
         if c.f32:
             _softmax_rows(c, <const float32_t *>c.X, k0, k1, g, res, scratch)
         else:
@@ -560,6 +559,19 @@ cdef void _run(const Ctx *c, int op, int nt, float64_t *g, float64_t *acc, float
         for t in range(nt):
             for j in range(G):
                 g[j] += acc[t * G + j]
+
+
+cdef void _mean_plus_l2(float64_t *g, intp_t G, float64_t S, double l2, const float64_t *v,
+                        intp_t n_pen) noexcept nogil:
+    """g[j] = g[j] / S + l2 v[j] (j < n_pen; the l2 term only when l2 > 0, so no
+    0 * inf): a raw sum made the weighted mean plus the penalty's derivative."""
+    cdef intp_t j
+    if l2 != 0.0:
+        for j in range(G):
+            g[j] = g[j] / S + (l2 * v[j] if j < n_pen else 0.0)
+    else:
+        for j in range(G):
+            g[j] = g[j] / S
 
 
 cdef class LinearProblem:
@@ -757,22 +769,16 @@ cdef class LinearProblem:
                 free(res)
             free(acc)
             free(scratch)
-            # the penalty only with l2 > 0: two passes over w fewer (they were most
-            # of a small minibatch's time with many parameters), and no 0 * inf
+            # the penalty only with l2 > 0: passes over w fewer (they were most of
+            # a small minibatch's time with many parameters), and no 0 * inf
             if S > 0:
+                L = L / S
                 if l2 != 0.0:
                     for j in range(n_pen):
                         pen += wp[j] * wp[j]
-                    L = L / S + 0.5 * l2 * pen
-                else:
-                    L = L / S
+                    L += 0.5 * l2 * pen
                 if g != NULL:
-                    if l2 != 0.0:
-                        for j in range(G):
-                            g[j] = g[j] / S + (l2 * wp[j] if j < n_pen else 0.0)
-                    else:
-                        for j in range(G):
-                            g[j] = g[j] / S
+                    _mean_plus_l2(g, G, S, l2, wp, n_pen)
             else:
                 L = NAN
         L_out[0] = L
@@ -812,8 +818,7 @@ cdef class LinearProblem:
                 free(res)
             free(acc)
             if S > 0:
-                for j in range(G):
-                    g[j] = g[j] / S + (l2 * pp[j] if j < n_pen else 0.0)
+                _mean_plus_l2(g, G, S, l2, pp, n_pen)
         return S
 
 

@@ -22,10 +22,9 @@
  * identical results. The one-pass loop for small d also has a third variant,
  * for AVX-512F/VL with FMA (so does the softmax loop), picked at run time where
  * the CPU has it (gk_set_fast, on by default from Python unless GRADKERN_NO_FMA
- * is set): the same operations
- * in the same order, except that multiply-adds are fused and the 8 logistic
- * losses of two groups share one 8-lane call, so it agrees with the other two
- * to rounding, not bitwise.
+ * is set): the same operations in the same order, except that multiply-adds are
+ * fused and the 8 logistic losses of two groups share one 8-lane call, so it
+ * agrees with the other two to rounding, not bitwise.
  */
 #ifndef GK_OBJECTIVES_SIMD_H
 #define GK_OBJECTIVES_SIMD_H
@@ -534,6 +533,13 @@ static int gk_set_fast(int on)
     gk_use_fast = 0;
 #endif
     return gk_use_fast;
+}
+
+/* The classes of the 4-row softmax loop (_objectives_softmax.h), padded to KP, a
+   multiple of the vector width: its scratch is (2 d + 4) KP doubles. */
+static gk_intp gk_softmax_kp(gk_intp K)
+{
+    return 4 * ((K + 3) / 4);
 }
 
 #define GK_XT double

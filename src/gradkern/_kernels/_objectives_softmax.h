@@ -112,11 +112,6 @@ GK_VINLINE gk_v4d gk_sm_dz(gk_v4d e, gk_intp v, gk_v4d Tr, gk_v4d Lr, gk_v4d SIr
     const gk_v4d pl = gk_v_sel(Lr == Tr, NEGr, p - Sr);
     return gk_v_sel(idx == Lr, pl, p);
 }
-/* Classes padded to KP, a multiple of the vector width */
-static gk_intp gk_softmax_kp(gk_intp K)
-{
-    return 4 * ((K + 3) / 4);
-}
 #endif
 
 /* The 4 rows of a block: dense, x[r] row r (unit column stride); CSR, row r's
@@ -371,9 +366,7 @@ GK_VINLINE void GK_SM_LOOP(const int nk, const int csr, const GK_XT *X, gk_intp 
     res[0] += (L4[0] + L4[1]) + (L4[2] + L4[3]);
     res[1] += S;
 }
-#endif /* GK_HAVE_VEC */
 
-#if GK_HAVE_VEC
 /* The loop for the call's class count and layout, one function per variant:
    GK_CLONES (AVX2 and baseline, bitwise the same) and, where built, GK_FAST
    (AVX-512 + FMA: the same operations, multiply-adds fused, so equal to
