@@ -264,6 +264,69 @@ def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype, d):
         K.set_fma(FMA_AT_IMPORT)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard page")
+@pytest.mark.parametrize("d", [17, 20, 24, 25, 31, 32])
+@pytest.mark.parametrize("n", [7, 8, 9, 16, 40, 41])
+def test_pipelined_rows_stop_at_the_end_of_X(n, d, variant):
+    """float64 16 < d <= 32 over contiguous rows: the fast variant's pipelined
+    loop reads rows as whole 8-lane vectors, 8 rows at a time; a group whose
+    last row's read would pass the end of X (an unreadable page right after it)
+    goes to the blocked loop instead, and so does a last partial group. All rows,
+    slices starting and ending inside X, for each loss."""
+    X, buf = _array_before_guard_page(n, d, np.float64)
+    rng = np.random.default_rng(n * 100 + d)
+    X[...] = rng.standard_normal((n, d))
+    y = (rng.random(n) < 0.5).astype(float)
+    w = rng.standard_normal(d) * 0.5
+    for name, kind in (("LeastSquares", "squared"), ("Logistic", "logistic"),
+                       ("Huber", "huber")):
+        obj = getattr(O, name)(X, y)
+        for rows in (None, slice(1, None), slice(0, n - 1), slice(n - 8, None)):
+            idx = np.arange(n) if rows is None else np.arange(n)[rows]
+            if idx.size == 0:
+                continue
+            f, g = obj.value_and_grad(w, rows=rows)
+            f_ref, g_ref = ref_linear(kind, np.array(X[idx]), y[idx], w)
+            assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref), (name, rows)
+        del obj
+    del X
+    buf.close()
+
+
+@pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
+@pytest.mark.parametrize("d", [20, 25, 32])
+def test_fma_pipelined_streaming_loop_agrees_with_the_reproducible_one(d):
+    """float64 16 < d <= 32 over a contiguous range too large for the cache
+    (> GK_PF_MIN_BYTES per thread, so the loop prefetches): the pipelined loop of
+    the fast variant agrees with the blocked loop to rounding, for each loss,
+    with weights and intercept, 1 and 2 threads; deterministic for a fixed
+    thread count."""
+    rng = np.random.default_rng(d)
+    n = (6 << 20) // (8 * d) + 5             # 6 MiB: 3 MiB per thread on two
+    X = rng.standard_normal((n, d))
+    sw = rng.random(n) + 0.1
+    try:
+        for name, kind in (("LeastSquares", "squared"), ("Logistic", "logistic"),
+                           ("Huber", "huber")):
+            y = (rng.random(n) < 0.5).astype(float) if kind == "logistic" \
+                else rng.standard_normal(n)
+            fi = kind == "logistic"
+            kw = dict(sample_weight=sw, fit_intercept=True) if fi else dict(sample_weight=sw)
+            w = rng.standard_normal(d + fi) * 0.3
+            for nt in (1, 2) if OPENMP else (1,):
+                obj = getattr(O, name)(X, y, n_threads=nt, **kw)
+                K.set_fma(False)
+                f0, g0 = obj.value_and_grad(w)
+                K.set_fma(True)
+                f1, g1 = obj.value_and_grad(w)
+                f2, g2 = obj.value_and_grad(w)
+                assert f1 == f2 and np.array_equal(g1, g2), (name, nt)
+                assert abs(f1 - f0) <= 1e-13 * abs(f0), (name, nt)
+                assert close(g1, g0, 1e-12), (name, nt)
+    finally:
+        K.set_fma(FMA_AT_IMPORT)
+
+
 @pytest.mark.parametrize("K", [2, 3, 4, 5, 9])
 def test_softmax_vector_stage_all_class_counts(K):
     """K below, at and above the 4-lane width; scores spread to +-1000."""

@@ -627,6 +627,127 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
 #undef GK_FUSED_ARGS
 #endif
 
+#if GK_HAVE_FAST && !GK_IS_F32
+#define GK_PIPE GK_CAT(gk_lin_pipe8, GK_SFX)
+#define GK_PIPE_ARGS                                                              \
+    const GK_XT *X, const char *X_end, gk_intp rs, gk_intp d, const double *y,    \
+    const double *sw, const double *w, int fit_intercept, double delta,           \
+    gk_intp start, gk_intp k0, gk_intp k1, double *g, double *res
+/* The fast variant for float64 X with 16 < d <= 32 (nv8 = 3 or 4 vectors of 8
+   lanes per row; the lanes past d masked to +0 for the margins, never stored
+   for the gradient) over the contiguous rows k0:k1 (row k at start + k): whole
+   groups of 8 rows, software-pipelined. Iteration q computes the margins of
+   group q, the losses of group q - 1 (one 8-lane gk_v_loss8 call, whose
+   inputs are then ready: the chain of exp, divisions and log1p does not wait
+   for memory) and the gradient of group q - 2 (its rows 4 KB back, in L1), so
+   that the loss chain never sits between a group's loads and its gradient.
+   Margins: each row's 8-lane partial sums, the 8 rows reduced together
+   (gk_v_hsum8x8). Prefetches 16 rows ahead where the range streams from
+   memory. Measured in a throwaway C test against a plain read of X on two
+   threads (1e6 x 32): the logistic loss one group at a time ran at 1.35-1.5x
+   that read's time, pipelined 1.25-1.3x; the blocked loop it replaces, 1.4-1.5x.
+   Returns the rows done: the whole groups whose rows can be read as nv8 whole
+   vectors (the caller runs the rest). Same sums in the same order for a given
+   (k0, k1), so deterministic; rounds differently from the blocked loop. */
+GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
+{
+    const GK_XT *x0 = X + (start + k0) * rs;
+    const gk_intp gs = 8 * rs, rowb = d * (gk_intp)sizeof(GK_XT);
+    const gk_v8i mk = (gk_v8i){0, 1, 2, 3, 4, 5, 6, 7} < GK_SPLATI8(d - 8 * (nv8 - 1));
+    const gk_v8d zero = GK_SPLAT8(0.0), one = GK_SPLAT8(1.0), dv = GK_SPLAT8(delta);
+    const gk_v8d bv = GK_SPLAT8(fit_intercept ? w[d] : 0.0);
+    gk_v8d wv[4], gv[4], Lv = zero, Sv = zero, Bv = zero, zp = zero, dzp = zero;
+    double tmp[32];
+    gk_intp m = (k1 - k0) / 8, q, c, r, j;
+    int streams;
+    while (m > 0 && (uintptr_t)(x0 + (8 * m - 1) * rs + 8 * nv8) > (uintptr_t)X_end)
+        m--;
+    if (m == 0)
+        return 0;
+    streams = 8 * m * rowb >= GK_PF_MIN_BYTES;
+    for (j = 0; j < 8 * nv8; j++)
+        tmp[j] = j < d ? w[j] : 0.0;
+    for (c = 0; c < nv8; c++)
+        wv[c] = gk_vload8_double(tmp + 8 * c);
+    for (j = 0; j < 8 * nv8; j++)
+        tmp[j] = g && j < d ? g[j] : 0.0;
+    for (c = 0; c < nv8; c++)
+        gv[c] = gk_vload8_double(tmp + 8 * c);
+    for (q = 0; q < m + 2; q++) {
+        gk_v8d z = zero, dz = zero;
+        if (q < m) {
+            const GK_XT *x = x0 + q * gs;
+            gk_v8d a[8];
+            if (streams && q + 2 < m) {
+                const char *p = (const char *)(x + 2 * gs);
+                for (r = 0; r < 8; r++)
+                    for (j = 0; j < rowb; j += 64)
+                        __builtin_prefetch(p + r * rs * (gk_intp)sizeof(GK_XT) + j, 0, 3);
+            }
+            for (r = 0; r < 8; r++) {
+                const GK_XT *xr = x + r * rs;
+                a[r] = gk_vload8_double(xr) * wv[0];
+                for (c = 1; c < nv8 - 1; c++)
+                    a[r] += gk_vload8_double(xr + 8 * c) * wv[c];
+                a[r] += gk_v_and8(gk_vload8_double(xr + 8 * (nv8 - 1)), mk) * wv[nv8 - 1];
+            }
+            z = gk_v_hsum8x8(a) + bv;
+        }
+        if (q >= 1 && q <= m) {
+            const gk_intp kk = start + k0 + 8 * (q - 1);
+            const gk_v8d sv = sw ? gk_vload8_double(sw + kk) : one;
+            Lv += gk_v_loss8(kind, zp, gk_vload8_double(y + kk), sv, dv, &dz);
+            Sv += sv;
+        }
+        if (q >= 2 && g) {
+            const GK_XT *x = x0 + (q - 2) * gs;
+            for (r = 0; r < 8; r++) {
+                const gk_v8d a = GK_SPLAT8(dzp[r]);
+                for (c = 0; c < nv8; c++)
+                    gv[c] += a * gk_vload8_double(x + r * rs + 8 * c);
+            }
+            Bv += dzp;
+        }
+        zp = z;
+        dzp = dz;
+    }
+    if (g) {
+        for (c = 0; c < nv8; c++)
+            memcpy(tmp + 8 * c, &gv[c], sizeof gv[c]);
+        for (j = 0; j < d; j++)
+            g[j] = tmp[j];
+        if (fit_intercept)
+            g[d] += ((Bv[0] + Bv[1]) + (Bv[2] + Bv[3])) + ((Bv[4] + Bv[5]) + (Bv[6] + Bv[7]));
+    }
+    res[0] += ((Lv[0] + Lv[1]) + (Lv[2] + Lv[3])) + ((Lv[4] + Lv[5]) + (Lv[6] + Lv[7]));
+    res[1] += ((Sv[0] + Sv[1]) + (Sv[2] + Sv[3])) + ((Sv[4] + Sv[5]) + (Sv[6] + Sv[7]));
+    return 8 * m;
+}
+/* one function per (nv8, loss kind), so both are constants inside */
+typedef gk_intp (*GK_CAT(gk_pipe_fn, GK_SFX))(GK_PIPE_ARGS);
+#define GK_PIPE_DEF(NV, KIND, KN)                                                 \
+    GK_FAST GK_NO_UNSWITCH static gk_intp GK_CAT(GK_CAT(KN, GK_SFX), NV)(GK_PIPE_ARGS) \
+    {                                                                             \
+        return GK_PIPE(X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, \
+                       res, KIND, NV);                                            \
+    }
+GK_PIPE_DEF(3, GK_LOSS_SQUARED, gk_pipe_sq)
+GK_PIPE_DEF(4, GK_LOSS_SQUARED, gk_pipe_sq)
+GK_PIPE_DEF(3, GK_LOSS_LOGISTIC, gk_pipe_lg)
+GK_PIPE_DEF(4, GK_LOSS_LOGISTIC, gk_pipe_lg)
+GK_PIPE_DEF(3, GK_LOSS_HUBER, gk_pipe_hu)
+GK_PIPE_DEF(4, GK_LOSS_HUBER, gk_pipe_hu)
+/* [kind][nv8 - 3] */
+static const GK_CAT(gk_pipe_fn, GK_SFX) GK_CAT(gk_pipe_tab, GK_SFX)[3][2] = {
+    {GK_CAT(GK_CAT(gk_pipe_sq, GK_SFX), 3), GK_CAT(GK_CAT(gk_pipe_sq, GK_SFX), 4)},
+    {GK_CAT(GK_CAT(gk_pipe_lg, GK_SFX), 3), GK_CAT(GK_CAT(gk_pipe_lg, GK_SFX), 4)},
+    {GK_CAT(GK_CAT(gk_pipe_hu, GK_SFX), 3), GK_CAT(GK_CAT(gk_pipe_hu, GK_SFX), 4)},
+};
+#undef GK_PIPE_DEF
+#undef GK_PIPE_ARGS
+#undef GK_PIPE
+#endif
+
 GK_CLONES
 static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     const GK_XT *X, const char *X_end, gk_intp rs, gk_intp d, const double *y, const double *sw,
@@ -638,6 +759,16 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     const GK_XT *xp[GK_BLOCK];
     double b = fit_intercept ? w[d] : 0.0, L = 0.0, S = 0.0;
     gk_intp kb, t, nb, j;
+#if GK_HAVE_FAST && !GK_IS_F32
+    if (gk_use_fast && d > 16 && d <= 32 && kind >= 0 && kind <= 2 && !rows && step == 1) {
+        /* float64, 16 < d <= 32, contiguous rows: the pipelined loop, the rest
+           (the last rows) below */
+        k0 += GK_CAT(gk_pipe_tab, GK_SFX)[kind][(d + 7) / 8 - 3](
+            X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, res);
+        if (k0 >= k1)
+            return;
+    }
+#endif
 #if GK_HAVE_FAST
     if (gk_use_fast && d >= 1 && d <= GK_FUSED_MAXD && kind >= 0 && kind <= 2) {
         /* the fast variant (AVX-512VL + FMA) of the one-pass loop */

@@ -361,6 +361,27 @@ GK_VINLINE gk_v4d gk_v_hsum4(gk_v4d a0, gk_v4d a1, gk_v4d a2, gk_v4d a3)
     return GK_SHUF2(h01, h23, 0, 1, 4, 5) + GK_SHUF2(h01, h23, 2, 3, 6, 7);
 }
 
+/* Lane r of the result: the sum of the 8 lanes of a[r] (pairs, then pairs of
+   pairs, then the two halves): the dot products of 8 rows from their 8-lane
+   partial sums, in 7 adds and 14 two-register permutes. */
+#if defined(__clang__) || __GNUC__ >= 12
+#define GK_SHUF8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+    __builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+#else
+#define GK_SHUF8(a, b, i0, i1, i2, i3, i4, i5, i6, i7) \
+    __builtin_shuffle(a, b, (gk_v8i){i0, i1, i2, i3, i4, i5, i6, i7})
+#endif
+GK_VINLINE gk_v8d gk_v_hsum8x8(const gk_v8d *a)
+{
+#define GK_H1(x, y) (GK_SHUF8(x, y, 0, 8, 2, 10, 4, 12, 6, 14) + GK_SHUF8(x, y, 1, 9, 3, 11, 5, 13, 7, 15))
+#define GK_H2(x, y) (GK_SHUF8(x, y, 0, 1, 8, 9, 4, 5, 12, 13) + GK_SHUF8(x, y, 2, 3, 10, 11, 6, 7, 14, 15))
+    const gk_v8d u0 = GK_H2(GK_H1(a[0], a[1]), GK_H1(a[2], a[3]));
+    const gk_v8d u1 = GK_H2(GK_H1(a[4], a[5]), GK_H1(a[6], a[7]));
+#undef GK_H1
+#undef GK_H2
+    return GK_SHUF8(u0, u1, 0, 1, 2, 3, 8, 9, 10, 11) + GK_SHUF8(u0, u1, 4, 5, 6, 7, 12, 13, 14, 15);
+}
+
 GK_VINLINE gk_v4d gk_v_and(gk_v4d a, gk_v4i m)
 {
     return (gk_v4d)((gk_v4i)a & m);
