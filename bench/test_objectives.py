@@ -1,7 +1,7 @@
 """Fused value-and-gradient objectives against idiomatic numpy (BLAS) twins.
 
-Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10 and
-1e6 x 32 (float32 and float64), SoftmaxCrossEntropy with 10 classes (and 100 at
+Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10,
+1e6 x 32 and 5e5 x 64 (float32 and float64), SoftmaxCrossEntropy with 10 classes (and 100 at
 2e4 x 64), sparse logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) and sparse
 softmax (10 classes, 1e5 x 1e4) against scipy.sparse + numpy, and minibatches (64
 and 1024 rows by index of a 1e5 x 10 X) against gathering them.
@@ -30,7 +30,7 @@ from gradkern import effective_n_threads
 from gradkern._kernels import _objectives as _kernels
 from gradkern.objectives import LeastSquares, Logistic, SoftmaxCrossEntropy
 
-DENSE = sizes([(10**3, 10), (10**6, 32)], quick=[(10**3, 10)])
+DENSE = sizes([(10**3, 10), (10**6, 32), (5 * 10**5, 64)], quick=[(10**3, 10)])
 # (rows, features, classes)
 SOFTMAX = sizes([(10**3, 10, 10), (10**5, 32, 10), (2 * 10**4, 64, 100)],
                 quick=[(10**3, 10, 10)])

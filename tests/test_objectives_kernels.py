@@ -197,7 +197,7 @@ def test_fma_variant_agrees_with_the_reproducible_one(dtype):
     rng = np.random.default_rng(5)
     n = 203
     try:
-        for d in range(1, 35):
+        for d in list(range(1, 35)) + [40, 47, 48, 57, 63, 64, 65]:
             for kind in ("squared", "logistic", "huber"):
                 for fi in (False, True):
                     X = (rng.standard_normal((n, d)) * 3).astype(dtype)
@@ -265,10 +265,10 @@ def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype, d):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard page")
-@pytest.mark.parametrize("d", [17, 20, 24, 25, 31, 32])
+@pytest.mark.parametrize("d", [17, 20, 24, 25, 31, 32, 47, 64])
 @pytest.mark.parametrize("n", [7, 8, 9, 16, 40, 41])
 def test_pipelined_rows_stop_at_the_end_of_X(n, d, variant):
-    """float64 16 < d <= 32 over contiguous rows: the fast variant's pipelined
+    """float64 16 < d <= 64 over contiguous rows: the fast variant's pipelined
     loop reads rows as whole 8-lane vectors, 8 rows at a time; a group whose
     last row's read would pass the end of X (an unreadable page right after it)
     goes to the blocked loop instead, and so does a last partial group. All rows,
@@ -294,9 +294,9 @@ def test_pipelined_rows_stop_at_the_end_of_X(n, d, variant):
 
 
 @pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
-@pytest.mark.parametrize("d", [20, 25, 32])
+@pytest.mark.parametrize("d", [20, 25, 32, 57, 64])
 def test_fma_pipelined_streaming_loop_agrees_with_the_reproducible_one(d):
-    """float64 16 < d <= 32 over a contiguous range too large for the cache
+    """float64 16 < d <= 64 over a contiguous range too large for the cache
     (> GK_PF_MIN_BYTES per thread, so the loop prefetches): the pipelined loop of
     the fast variant agrees with the blocked loop to rounding, for each loss,
     with weights and intercept, 1 and 2 threads; deterministic for a fixed
