@@ -226,14 +226,13 @@ def test_fma_variant_agrees_with_the_reproducible_one(dtype):
 
 
 @pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
-@pytest.mark.parametrize("dtype,d", [(np.float32, 10), (np.float64, 10), (np.float64, 16),
-                                     (np.float32, 32)])
+@pytest.mark.parametrize("dtype,d", [(np.float32, 10), (np.float64, 10), (np.float64, 16)])
 def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype, d):
     """The fast variant's logistic loss runs 32 rows per iteration on data in cache
     and 8 on a contiguous range too large for it (GK_PF_MIN_BYTES, 2 MiB per
     thread): the same rows give bitwise the same value and gradient either way,
-    for last iterations of 8, 16 and 32 rows (with missing rows padded), with
-    4-lane feature vectors (d = 10, 16) and 8-lane ones (float32, d = 32)."""
+    for last iterations of 8, 16 and 32 rows (with missing rows padded). (float32
+    with 16 < d <= 32 streams through the pipelined loop instead: tested below.)"""
     rng = np.random.default_rng(11)
     n0 = (3 << 20) // (d * np.dtype(dtype).itemsize) // 32 * 32   # 3 MiB of X
     try:
@@ -265,15 +264,19 @@ def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype, d):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard page")
-@pytest.mark.parametrize("d", [17, 20, 24, 25, 31, 32, 47, 64])
+@pytest.mark.parametrize("dtype,d", [(np.float64, 17), (np.float64, 20), (np.float64, 24),
+                                     (np.float64, 25), (np.float64, 31), (np.float64, 32),
+                                     (np.float64, 47), (np.float64, 64), (np.float32, 33),
+                                     (np.float32, 41), (np.float32, 64)])
 @pytest.mark.parametrize("n", [7, 8, 9, 16, 40, 41])
-def test_pipelined_rows_stop_at_the_end_of_X(n, d, variant):
-    """float64 16 < d <= 64 over contiguous rows: the fast variant's pipelined
-    loop reads rows as whole 8-lane vectors, 8 rows at a time; a group whose
-    last row's read would pass the end of X (an unreadable page right after it)
-    goes to the blocked loop instead, and so does a last partial group. All rows,
-    slices starting and ending inside X, for each loss."""
-    X, buf = _array_before_guard_page(n, d, np.float64)
+def test_pipelined_rows_stop_at_the_end_of_X(n, d, dtype, variant):
+    """16 < d <= 64 over contiguous rows (float32: d > 32 in cache): the fast
+    variant's pipelined loop reads rows as whole 8-lane vectors, 8 rows at a
+    time; a group whose last row's read would pass the end of X (an unreadable
+    page right after it) goes to the other loops instead, and so does a last
+    partial group. All rows, slices starting and ending inside X, for each
+    loss."""
+    X, buf = _array_before_guard_page(n, d, dtype)
     rng = np.random.default_rng(n * 100 + d)
     X[...] = rng.standard_normal((n, d))
     y = (rng.random(n) < 0.5).astype(float)
@@ -286,7 +289,7 @@ def test_pipelined_rows_stop_at_the_end_of_X(n, d, variant):
             if idx.size == 0:
                 continue
             f, g = obj.value_and_grad(w, rows=rows)
-            f_ref, g_ref = ref_linear(kind, np.array(X[idx]), y[idx], w)
+            f_ref, g_ref = ref_linear(kind, np.array(X[idx], dtype=np.float64), y[idx], w)
             assert abs(f - f_ref) <= 1e-12 * abs(f_ref) and close(g, g_ref), (name, rows)
         del obj
     del X
@@ -294,16 +297,18 @@ def test_pipelined_rows_stop_at_the_end_of_X(n, d, variant):
 
 
 @pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
-@pytest.mark.parametrize("d", [20, 25, 32, 57, 64])
-def test_fma_pipelined_streaming_loop_agrees_with_the_reproducible_one(d):
-    """float64 16 < d <= 64 over a contiguous range too large for the cache
+@pytest.mark.parametrize("dtype,d", [(np.float64, 20), (np.float64, 25), (np.float64, 32),
+                                     (np.float64, 57), (np.float64, 64), (np.float32, 24),
+                                     (np.float32, 32), (np.float32, 50)])
+def test_fma_pipelined_streaming_loop_agrees_with_the_reproducible_one(dtype, d):
+    """16 < d <= 64 over a contiguous range too large for the cache
     (> GK_PF_MIN_BYTES per thread, so the loop prefetches): the pipelined loop of
-    the fast variant agrees with the blocked loop to rounding, for each loss,
-    with weights and intercept, 1 and 2 threads; deterministic for a fixed
+    the fast variant agrees with the reproducible loops to rounding, for each
+    loss, with weights and intercept, 1 and 2 threads; deterministic for a fixed
     thread count."""
     rng = np.random.default_rng(d)
-    n = (6 << 20) // (8 * d) + 5             # 6 MiB: 3 MiB per thread on two
-    X = rng.standard_normal((n, d))
+    n = (6 << 20) // (np.dtype(dtype).itemsize * d) + 5   # 6 MiB: 3 MiB per thread on two
+    X = rng.standard_normal((n, d)).astype(dtype)
     sw = rng.random(n) + 0.1
     try:
         for name, kind in (("LeastSquares", "squared"), ("Logistic", "logistic"),

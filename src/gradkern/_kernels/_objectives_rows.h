@@ -627,16 +627,16 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
 #undef GK_FUSED_ARGS
 #endif
 
-#if GK_HAVE_FAST && !GK_IS_F32
+#if GK_HAVE_FAST
 #define GK_PIPE GK_CAT(gk_lin_pipe8, GK_SFX)
 #define GK_PIPE_MAXV 8   /* vectors of 8 lanes per row: d <= 64 */
 #define GK_PIPE_ARGS                                                              \
     const GK_XT *X, const char *X_end, gk_intp rs, gk_intp d, const double *y,    \
     const double *sw, const double *w, int fit_intercept, double delta,           \
     gk_intp start, gk_intp k0, gk_intp k1, double *g, double *res
-/* The fast variant for float64 X with 16 < d <= 64 (nv8 = 3 to 8 vectors of 8
-   lanes per row; the lanes past d masked to +0 for the margins, never stored
-   for the gradient) over the contiguous rows k0:k1 (row k at start + k): whole
+/* The fast variant for 16 < d <= 64 (nv8 = 3 to 8 vectors of 8 lanes per row,
+   float32 widened to float64; the lanes past d masked to +0 for the margins,
+   never stored for the gradient) over the contiguous rows k0:k1 (row k at start + k): whole
    groups of 8 rows, software-pipelined. Iteration q computes the margins of
    group q, the losses of group q - 1 (one 8-lane gk_v_loss8 call, whose
    inputs are then ready: the chain of exp, divisions and log1p does not wait
@@ -645,11 +645,13 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    Margins: each row's 8-lane partial sums, the 8 rows reduced together
    (gk_v_hsum8x8). Prefetches 16 rows ahead where the range streams from
    memory (8, 32 and 64 rows, and prefetching into L2 only: no consistent
-   difference). Against the loops it replaces (the blocked loop for d <= 32,
-   the general one above), both timed in one process: on 1,000-4,000 rows in
-   cache 1.35-2x faster; streaming 1e6 x 32 on two threads, least squares
-   9.5 ms against 12.1 and logistic 12.7 against 14.4 (a plain read of X:
-   7.5 ms); 5e5 x 64, 10.6 against 16.5 and 11.6 against 17.5. The logistic
+   difference). Against the loops it replaces (float64: the blocked loop for
+   d <= 32, the general one above; float32 d > 32: the general one), both
+   timed in one process: on 1,000-4,000 rows in cache 1.35-2x faster;
+   streaming 1e6 x 32 float64 on two threads, least squares 9.5 ms against
+   12.1 and logistic 12.7 against 14.4 (a plain read of X: 7.5 ms); 5e5 x 64
+   float64, 10.6 against 16.5 and 11.6 against 17.5; float32 at d = 48 and
+   64, 1.5-1.9x faster streaming and in cache. The logistic
    loss still streams slower than least squares although it costs only
    ~1.5 ns more per row in cache (a throwaway C test: the loss one group at a
    time, not pipelined, was slower still). Returns the rows done: the whole
@@ -693,10 +695,10 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
             }
             for (r = 0; r < 8; r++) {
                 const GK_XT *xr = x + r * rs;
-                a[r] = gk_vload8_double(xr) * wv[0];
+                a[r] = GK_LOADX8(xr) * wv[0];
                 for (c = 1; c < nv8 - 1; c++)
-                    a[r] += gk_vload8_double(xr + 8 * c) * wv[c];
-                a[r] += gk_v_and8(gk_vload8_double(xr + 8 * (nv8 - 1)), mk) * wv[nv8 - 1];
+                    a[r] += GK_LOADX8(xr + 8 * c) * wv[c];
+                a[r] += gk_v_and8(GK_LOADX8(xr + 8 * (nv8 - 1)), mk) * wv[nv8 - 1];
             }
             z = gk_v_hsum8x8(a) + bv;
         }
@@ -711,7 +713,7 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
             for (r = 0; r < 8; r++) {
                 const gk_v8d a = GK_SPLAT8(dzp[r]);
                 for (c = 0; c < nv8; c++)
-                    gv[c] += a * gk_vload8_double(x + r * rs + 8 * c);
+                    gv[c] += a * GK_LOADX8(x + r * rs + 8 * c);
             }
             Bv += dzp;
         }
@@ -768,10 +770,15 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     const GK_XT *xp[GK_BLOCK];
     double b = fit_intercept ? w[d] : 0.0, L = 0.0, S = 0.0;
     gk_intp kb, t, nb, j;
-#if GK_HAVE_FAST && !GK_IS_F32
-    if (gk_use_fast && d > 16 && d <= 64 && kind >= 0 && kind <= 2 && !rows && step == 1) {
-        /* float64, 16 < d <= 64, contiguous rows: the pipelined loop, the rest
-           (the last rows) below */
+#if GK_HAVE_FAST
+    if (gk_use_fast && d > 16 && d <= 64 && kind >= 0 && kind <= 2 && !rows && step == 1 &&
+        (d > GK_FUSED_MAXD || (k1 - k0) * d * (gk_intp)sizeof(GK_XT) >= GK_PF_MIN_BYTES)) {
+        /* contiguous rows, 16 < d <= 64: the pipelined loop, the rest (the last
+           rows) below. For float32 with d <= 32 only where the range streams:
+           on 2e6 / d rows (8 MB) it ran 1.2-1.25x faster than the one-pass
+           loop at d = 24 and 32, while in cache that loop's 32-row logistic
+           iterations were ~5% faster and least squares on par (timed in one
+           process, two threads). */
         k0 += GK_CAT(gk_pipe_tab, GK_SFX)[kind][(d + 7) / 8 - 3](
             X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, res);
         if (k0 >= k1)
