@@ -73,6 +73,6 @@ def show_config():
     print(f"  dispatch     : {dispatch} -- optimizer, objective and bandwidth-floor loops chosen at load time")
     fma = ("in use (GRADKERN_NO_FMA=1 at import turns it off)" if c["objectives_fma"]
            else "not in use" if _objectives.fma_built() else "not built")
-    print(f"  objectives   : AVX-512 + FMA variant of the one-pass loop {fma}")
+    print(f"  objectives   : AVX-512 + FMA variant of the dense loops {fma}")
     print(f"  debug build  : {c['debug_build']}")
     print(f"  kernels      : {', '.join(c['kernels'])}")
