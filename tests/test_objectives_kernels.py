@@ -197,7 +197,7 @@ def test_fma_variant_agrees_with_the_reproducible_one(dtype):
     rng = np.random.default_rng(5)
     n = 203
     try:
-        for d in list(range(1, 35)) + [40, 47, 48, 57, 63, 64, 65]:
+        for d in list(range(1, 35)) + [40, 47, 48, 57, 63, 64, 65, 72, 100, 256, 257]:
             for kind in ("squared", "logistic", "huber"):
                 for fi in (False, True):
                     X = (rng.standard_normal((n, d)) * 3).astype(dtype)
@@ -266,11 +266,12 @@ def test_fma_logistic_in_cache_loop_gives_the_streaming_loops_bits(dtype, d):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mprotect guard page")
 @pytest.mark.parametrize("dtype,d", [(np.float64, 17), (np.float64, 20), (np.float64, 24),
                                      (np.float64, 25), (np.float64, 31), (np.float64, 32),
-                                     (np.float64, 47), (np.float64, 64), (np.float32, 33),
-                                     (np.float32, 41), (np.float32, 64)])
+                                     (np.float64, 47), (np.float64, 64), (np.float64, 65),
+                                     (np.float64, 100), (np.float64, 256), (np.float32, 33),
+                                     (np.float32, 41), (np.float32, 64), (np.float32, 129)])
 @pytest.mark.parametrize("n", [7, 8, 9, 16, 40, 41])
 def test_pipelined_rows_stop_at_the_end_of_X(n, d, dtype, variant):
-    """16 < d <= 64 over contiguous rows (float32: d > 32 in cache): the fast
+    """16 < d <= 256 over contiguous rows (float32: d > 32 in cache): the fast
     variant's pipelined loop reads rows as whole 8-lane vectors, 8 rows at a
     time; a group whose last row's read would pass the end of X (an unreadable
     page right after it) goes to the other loops instead, and so does a last
@@ -298,10 +299,11 @@ def test_pipelined_rows_stop_at_the_end_of_X(n, d, dtype, variant):
 
 @pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
 @pytest.mark.parametrize("dtype,d", [(np.float64, 20), (np.float64, 25), (np.float64, 32),
-                                     (np.float64, 57), (np.float64, 64), (np.float32, 24),
-                                     (np.float32, 32), (np.float32, 50)])
+                                     (np.float64, 57), (np.float64, 64), (np.float64, 100),
+                                     (np.float64, 256), (np.float32, 24), (np.float32, 32),
+                                     (np.float32, 50), (np.float32, 129)])
 def test_fma_pipelined_streaming_loop_agrees_with_the_reproducible_one(dtype, d):
-    """16 < d <= 64 over a contiguous range too large for the cache
+    """16 < d <= 256 over a contiguous range too large for the cache
     (> GK_PF_MIN_BYTES per thread, so the loop prefetches): the pipelined loop of
     the fast variant agrees with the reproducible loops to rounding, for each
     loss, with weights and intercept, 1 and 2 threads; deterministic for a fixed

@@ -20,7 +20,7 @@ Three layers (see STYLE.md):
    loop and the 4-row softmax loop also have an AVX-512 + FMA variant, used
    where the CPU has it (``set_fma``), whose results agree with those to
    rounding, and that variant has a software-pipelined loop of its own for
-   contiguous rows with 16 < d <= 64 (``gk_lin_pipe8`` in
+   contiguous rows with 16 < d <= 256 (``gk_lin_pipe8`` in
    ``_objectives_rows.h``);
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
@@ -49,7 +49,7 @@ cnp.import_array()
 def set_fma(bint on):
     """Use (``on``) or not the fast variant of the one-pass loop over dense
     C-ordered X (float64 ``d <= 16``, float32 ``d <= 32``), its pipelined loop
-    over contiguous rows (``16 < d <= 64``) and the 4-row softmax loop:
+    over contiguous rows (``16 < d <= 256``) and the 4-row softmax loop:
     AVX-512 with fused multiply-adds. It is used only where the
     build has it and the CPU supports it; returns whether it is now in use. On by
     default, unless the environment variable GRADKERN_NO_FMA is set (to anything

@@ -629,35 +629,37 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
 
 #if GK_HAVE_FAST
 #define GK_PIPE GK_CAT(gk_lin_pipe8, GK_SFX)
-#define GK_PIPE_MAXV 8   /* vectors of 8 lanes per row: d <= 64 */
+#define GK_PIPE_MAXV 32  /* vectors of 8 lanes per row: d <= 256 */
 #define GK_PIPE_ARGS                                                              \
     const GK_XT *X, const char *X_end, gk_intp rs, gk_intp d, const double *y,    \
     const double *sw, const double *w, int fit_intercept, double delta,           \
     gk_intp start, gk_intp k0, gk_intp k1, double *g, double *res
-/* The fast variant for 16 < d <= 64 (nv8 = 3 to 8 vectors of 8 lanes per row,
-   float32 widened to float64; the lanes past d masked to +0 for the margins,
-   never stored for the gradient) over the contiguous rows k0:k1 (row k at start + k): whole
-   groups of 8 rows, software-pipelined. Iteration q computes the margins of
-   group q, the losses of group q - 1 (one 8-lane gk_v_loss8 call, whose
-   inputs are then ready: the chain of exp, divisions and log1p does not wait
-   for memory) and the gradient of group q - 2 (its rows 2-8 KB back, in L1),
-   so that the loss chain never sits between a group's loads and its gradient.
-   Margins: each row's 8-lane partial sums, the 8 rows reduced together
-   (gk_v_hsum8x8). Prefetches 16 rows ahead where the range streams from
-   memory (8, 32 and 64 rows, and prefetching into L2 only: no consistent
-   difference). Against the loops it replaces (float64: the blocked loop for
-   d <= 32, the general one above; float32 d > 32: the general one), both
-   timed in one process: on 1,000-4,000 rows in cache 1.35-2x faster;
-   streaming 1e6 x 32 float64 on two threads, least squares 9.5 ms against
-   12.1 and logistic 12.7 against 14.4 (a plain read of X: 7.5 ms); 5e5 x 64
-   float64, 10.6 against 16.5 and 11.6 against 17.5; float32 at d = 48 and
-   64, 1.5-1.9x faster streaming and in cache. The logistic
-   loss still streams slower than least squares although it costs only
-   ~1.5 ns more per row in cache (a throwaway C test: the loss one group at a
-   time, not pipelined, was slower still). Returns the rows done: the whole
-   groups whose rows can be read as nv8 whole vectors (the caller runs the
-   rest). Same sums in the same order for a given (k0, k1), so deterministic;
-   rounds differently from the other loops. */
+/* The fast variant for 16 < d <= 256 (nv8 = 3 to 32 vectors of 8 lanes per
+   row, float32 widened to float64; the lanes past d masked to +0 for the
+   margins, never stored for the gradient) over the contiguous rows k0:k1 (row
+   k at start + k): whole groups of 8 rows, software-pipelined. Iteration q
+   computes the margins of group q, the losses of group q - 1 (one 8-lane
+   gk_v_loss8 call, whose inputs are then ready: the chain of exp, divisions
+   and log1p does not wait for memory) and the gradient of group q - 2 (its
+   rows 2-32 KB back, in L1), so that the loss chain never sits between a
+   group's loads and its gradient. Margins: each row's 8-lane partial sums,
+   the 8 rows reduced together (gk_v_hsum8x8). Prefetches 16 rows ahead where
+   the range streams from memory (8, 32 and 64 rows, prefetching into L2
+   only, and at d = 128 and 256 8 rows: no consistent difference). Against the
+   loops it replaces (float64: the blocked loop for d <= 32, the general one
+   above; float32 d > 32: the general one), both timed in one process, two
+   threads: on 1,000-4,000 rows in cache 1.35-2x faster up to d = 100,
+   1.1-1.3x at d = 128 and 256; streaming 1e6 x 32 float64, least squares
+   9.5 ms against 12.1 and logistic 12.7 against 14.4 (a plain read of X:
+   7.5 ms); 5e5 x 64 float64, 10.6 against 16.5 and 11.6 against 17.5;
+   float32 at d = 48 and 64, 1.5-1.9x faster streaming and in cache; float64
+   d = 100 1.2-1.3x, d = 128 and 256 on par. Lagging the loss by two groups
+   instead of one (a throwaway C test) made no difference. The logistic loss
+   still streams slower than least squares although it costs only ~1.5 ns
+   more per row in cache. Returns the rows done: the whole groups whose rows
+   can be read as nv8 whole vectors (the caller runs the rest). Same sums in
+   the same order for a given (k0, k1), so deterministic; rounds differently
+   from the other loops. */
 GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
 {
     const GK_XT *x0 = X + (start + k0) * rs;
@@ -745,14 +747,27 @@ typedef gk_intp (*GK_CAT(gk_pipe_fn, GK_SFX))(GK_PIPE_ARGS);
     GK_PIPE_DEF(NV, GK_LOSS_LOGISTIC, gk_pipe_lg)                                 \
     GK_PIPE_DEF(NV, GK_LOSS_HUBER, gk_pipe_hu)
 GK_PIPE_DEF3(3) GK_PIPE_DEF3(4) GK_PIPE_DEF3(5) GK_PIPE_DEF3(6) GK_PIPE_DEF3(7) GK_PIPE_DEF3(8)
+/* 64 < d <= 256: one function per loss kind, nv8 a run-time value (the loops
+   over a row's vectors not unrolled; weights and gradient partly on the stack) */
+#define GK_PIPE_DEFG(KIND, KN)                                                    \
+    GK_FAST GK_NO_UNSWITCH static gk_intp GK_CAT(KN, GK_SFX)(GK_PIPE_ARGS)        \
+    {                                                                             \
+        return GK_PIPE(X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, \
+                       res, KIND, (d + 7) / 8);                                   \
+    }
+GK_PIPE_DEFG(GK_LOSS_SQUARED, gk_pipe_sqg)
+GK_PIPE_DEFG(GK_LOSS_LOGISTIC, gk_pipe_lgg)
+GK_PIPE_DEFG(GK_LOSS_HUBER, gk_pipe_hug)
 #define GK_PIPE_ROW(KN)                                                           \
     {GK_CAT(GK_CAT(KN, GK_SFX), 3), GK_CAT(GK_CAT(KN, GK_SFX), 4), GK_CAT(GK_CAT(KN, GK_SFX), 5), \
-     GK_CAT(GK_CAT(KN, GK_SFX), 6), GK_CAT(GK_CAT(KN, GK_SFX), 7), GK_CAT(GK_CAT(KN, GK_SFX), 8)}
-/* [kind][nv8 - 3] */
-static const GK_CAT(gk_pipe_fn, GK_SFX) GK_CAT(gk_pipe_tab, GK_SFX)[3][GK_PIPE_MAXV - 2] = {
+     GK_CAT(GK_CAT(KN, GK_SFX), 6), GK_CAT(GK_CAT(KN, GK_SFX), 7), GK_CAT(GK_CAT(KN, GK_SFX), 8), \
+     GK_CAT(KN##g, GK_SFX)}
+/* [kind][nv8 <= 8 ? nv8 - 3 : 6] */
+static const GK_CAT(gk_pipe_fn, GK_SFX) GK_CAT(gk_pipe_tab, GK_SFX)[3][7] = {
     GK_PIPE_ROW(gk_pipe_sq), GK_PIPE_ROW(gk_pipe_lg), GK_PIPE_ROW(gk_pipe_hu)};
 #undef GK_PIPE_ROW
 #undef GK_PIPE_DEF3
+#undef GK_PIPE_DEFG
 #undef GK_PIPE_DEF
 #undef GK_PIPE_ARGS
 #undef GK_PIPE
@@ -771,15 +786,15 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
     double b = fit_intercept ? w[d] : 0.0, L = 0.0, S = 0.0;
     gk_intp kb, t, nb, j;
 #if GK_HAVE_FAST
-    if (gk_use_fast && d > 16 && d <= 64 && kind >= 0 && kind <= 2 && !rows && step == 1 &&
+    if (gk_use_fast && d > 16 && d <= 256 && kind >= 0 && kind <= 2 && !rows && step == 1 &&
         (d > GK_FUSED_MAXD || (k1 - k0) * d * (gk_intp)sizeof(GK_XT) >= GK_PF_MIN_BYTES)) {
-        /* contiguous rows, 16 < d <= 64: the pipelined loop, the rest (the last
-           rows) below. For float32 with d <= 32 only where the range streams:
+        /* contiguous rows, 16 < d <= 256 (GK_PIPE_MAXV vectors): the pipelined
+           loop, the rest (the last rows) below. For float32 with d <= 32 only where the range streams:
            on 2e6 / d rows (8 MB) it ran 1.2-1.25x faster than the one-pass
            loop at d = 24 and 32, while in cache that loop's 32-row logistic
            iterations were ~5% faster and least squares on par (timed in one
            process, two threads). */
-        k0 += GK_CAT(gk_pipe_tab, GK_SFX)[kind][(d + 7) / 8 - 3](
+        k0 += GK_CAT(gk_pipe_tab, GK_SFX)[kind][d <= 64 ? (d + 7) / 8 - 3 : 6](
             X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, res);
         if (k0 >= k1)
             return;

@@ -529,7 +529,7 @@ GK_VINLINE void gk_prefetch_4rows(const gk_prefetch *pf, gk_intp t)
 #endif /* GK_HAVE_VEC */
 
 /* The fast variant of the one-pass loop (float64 d <= 16, float32 d <= 32; and
-   the pipelined loop of float64 16 < d <= 64 over contiguous rows, GK_PIPE):
+   the pipelined loop of 16 < d <= 256 over contiguous rows, GK_PIPE):
    built where the clones are, for AVX-512F/VL with FMA (32 vector registers;
    the 8 losses of two groups in one register; multiply-adds fused), and used
    when the CPU has it and gk_use_fast is set (gk_set_fast). Its results match
