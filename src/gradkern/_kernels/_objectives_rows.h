@@ -734,40 +734,34 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
     res[1] += ((Sv[0] + Sv[1]) + (Sv[2] + Sv[3])) + ((Sv[4] + Sv[5]) + (Sv[6] + Sv[7]));
     return 8 * m;
 }
-/* one function per (nv8, loss kind), so both are constants inside */
+/* one function per (nv8, loss kind), so both are constants inside; above
+   d = 64 one per loss kind, nv8 a run-time value (the loops over a row's
+   vectors not unrolled; weights and gradient partly on the stack) */
 typedef gk_intp (*GK_CAT(gk_pipe_fn, GK_SFX))(GK_PIPE_ARGS);
-#define GK_PIPE_DEF(NV, KIND, KN)                                                 \
-    GK_FAST GK_NO_UNSWITCH static gk_intp GK_CAT(GK_CAT(KN, GK_SFX), NV)(GK_PIPE_ARGS) \
+#define GK_PIPE_DEF(NAME, KIND, NV)                                               \
+    GK_FAST GK_NO_UNSWITCH static gk_intp NAME(GK_PIPE_ARGS)                      \
     {                                                                             \
         return GK_PIPE(X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, \
                        res, KIND, NV);                                            \
     }
+#define GK_PIPE_NAME(KN, NV) GK_CAT(GK_CAT(KN, GK_SFX), NV)
 #define GK_PIPE_DEF3(NV)                                                          \
-    GK_PIPE_DEF(NV, GK_LOSS_SQUARED, gk_pipe_sq)                                  \
-    GK_PIPE_DEF(NV, GK_LOSS_LOGISTIC, gk_pipe_lg)                                 \
-    GK_PIPE_DEF(NV, GK_LOSS_HUBER, gk_pipe_hu)
+    GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_sq, NV), GK_LOSS_SQUARED, NV)                \
+    GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_lg, NV), GK_LOSS_LOGISTIC, NV)               \
+    GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_hu, NV), GK_LOSS_HUBER, NV)
 GK_PIPE_DEF3(3) GK_PIPE_DEF3(4) GK_PIPE_DEF3(5) GK_PIPE_DEF3(6) GK_PIPE_DEF3(7) GK_PIPE_DEF3(8)
-/* 64 < d <= 256: one function per loss kind, nv8 a run-time value (the loops
-   over a row's vectors not unrolled; weights and gradient partly on the stack) */
-#define GK_PIPE_DEFG(KIND, KN)                                                    \
-    GK_FAST GK_NO_UNSWITCH static gk_intp GK_CAT(KN, GK_SFX)(GK_PIPE_ARGS)        \
-    {                                                                             \
-        return GK_PIPE(X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, \
-                       res, KIND, (d + 7) / 8);                                   \
-    }
-GK_PIPE_DEFG(GK_LOSS_SQUARED, gk_pipe_sqg)
-GK_PIPE_DEFG(GK_LOSS_LOGISTIC, gk_pipe_lgg)
-GK_PIPE_DEFG(GK_LOSS_HUBER, gk_pipe_hug)
+GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_sq, g), GK_LOSS_SQUARED, (d + 7) / 8)
+GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_lg, g), GK_LOSS_LOGISTIC, (d + 7) / 8)
+GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_hu, g), GK_LOSS_HUBER, (d + 7) / 8)
 #define GK_PIPE_ROW(KN)                                                           \
-    {GK_CAT(GK_CAT(KN, GK_SFX), 3), GK_CAT(GK_CAT(KN, GK_SFX), 4), GK_CAT(GK_CAT(KN, GK_SFX), 5), \
-     GK_CAT(GK_CAT(KN, GK_SFX), 6), GK_CAT(GK_CAT(KN, GK_SFX), 7), GK_CAT(GK_CAT(KN, GK_SFX), 8), \
-     GK_CAT(KN##g, GK_SFX)}
+    {GK_PIPE_NAME(KN, 3), GK_PIPE_NAME(KN, 4), GK_PIPE_NAME(KN, 5), GK_PIPE_NAME(KN, 6), \
+     GK_PIPE_NAME(KN, 7), GK_PIPE_NAME(KN, 8), GK_PIPE_NAME(KN, g)}
 /* [kind][nv8 <= 8 ? nv8 - 3 : 6] */
 static const GK_CAT(gk_pipe_fn, GK_SFX) GK_CAT(gk_pipe_tab, GK_SFX)[3][7] = {
     GK_PIPE_ROW(gk_pipe_sq), GK_PIPE_ROW(gk_pipe_lg), GK_PIPE_ROW(gk_pipe_hu)};
 #undef GK_PIPE_ROW
 #undef GK_PIPE_DEF3
-#undef GK_PIPE_DEFG
+#undef GK_PIPE_NAME
 #undef GK_PIPE_DEF
 #undef GK_PIPE_ARGS
 #undef GK_PIPE
