@@ -437,7 +437,7 @@ GK_VINLINE void GK_FUSED(
        (GK_MARGINS8) for d > 16 (float32) where that reads no more lanes than
        4-lane vectors do (d % 8 = 0 or > 4). Measured with bench/c on 1,000
        rows: 15-25% faster at d = 24, 30 and 32 (10% streaming 1e6 rows at
-       d = 32). Not elsewhere: least squares 3-10% slower at d = 30 and 32; at
+       d = 32, before such ranges went to GK_PIPE). Not elsewhere: least squares 3-10% slower at d = 30 and 32; at
        d = 16 on par; at d = 6 and 8 (one vector per row, whose 8-lane sum costs
        more) 25-40% slower; at d = 10 (two 8-lane vectors for 12 lanes) 12-45%
        slower. */
@@ -784,10 +784,10 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
         (d > GK_FUSED_MAXD || (k1 - k0) * d * (gk_intp)sizeof(GK_XT) >= GK_PF_MIN_BYTES)) {
         /* contiguous rows, 16 < d <= 256 (GK_PIPE_MAXV vectors): the pipelined
            loop, the rest (the last rows) below. For float32 with d <= 32 only where the range streams:
-           on 2e6 / d rows (8 MB) it ran 1.2-1.25x faster than the one-pass
-           loop at d = 24 and 32, while in cache that loop's 32-row logistic
-           iterations were ~5% faster and least squares on par (timed in one
-           process, two threads). */
+           on 3.2e7 / d rows (128 MB) it ran 1.2-1.25x faster than the
+           one-pass loop at d = 24 and 32, while in cache (1.28e5 / d rows,
+           512 KB) that loop's 32-row logistic iterations were ~5% faster and
+           least squares ~5% slower (timed in one process, two threads). */
         k0 += GK_CAT(gk_pipe_tab, GK_SFX)[kind][d <= 64 ? (d + 7) / 8 - 3 : 6](
             X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, res);
         if (k0 >= k1)
