@@ -78,6 +78,17 @@ cdef extern from "_objectives_simd.h":
                            int fit_intercept, int kind, double delta, const intp_t *rows,
                            intp_t start, intp_t step, intp_t k0, intp_t k1, float64_t *g,
                            float64_t *res) noexcept nogil
+    # the same over the contiguous rows r0:r1 of dense F-ordered X (column
+    # stride cs), read in blocks of rows column by column (_objectives_cols.h);
+    # returns 0 (and does nothing) in builds without vector extensions
+    int gk_lin_cols_f64(const float64_t *X, intp_t cs, intp_t d, const float64_t *y,
+                         const float64_t *sw, const float64_t *w, int fit_intercept,
+                         int kind, double delta, intp_t r0, intp_t r1, float64_t *g,
+                         float64_t *res) noexcept nogil
+    int gk_lin_cols_f32(const float32_t *X, intp_t cs, intp_t d, const float64_t *y,
+                         const float64_t *sw, const float64_t *w, int fit_intercept,
+                         int kind, double delta, intp_t r0, intp_t r1, float64_t *g,
+                         float64_t *res) noexcept nogil
     # the same over CSR X (data, intp indices/indptr)
     void gk_lin_rows_csr_f64(const float64_t *data, const intp_t *indices,
                              const intp_t *indptr, intp_t d, const float64_t *y,
@@ -487,6 +498,7 @@ cdef int _softmax_blocked_rows(const Ctx *c, intp_t k0, intp_t k1, float64_t *g,
 cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float64_t *res,
                  float64_t *scratch) noexcept nogil:
     """Rows k0:k1 of the minibatch: dispatch on operation, layout and dtype."""
+    cdef int done
     if op == OP_SOFTMAX:
         # CSR, and dense rows with unit column stride: 4 rows at a time in C
         # where _softmax_plan chose it; else the loop above
@@ -511,6 +523,18 @@ cdef void _chunk(const Ctx *c, int op, intp_t k0, intp_t k1, float64_t *g, float
                                 c.w, c.fit_intercept, c.kind, c.delta, c.rows, c.start,
                                 c.step, k0, k1, g, res)
     elif c.layout == LAYOUT_F:
+        # contiguous rows: the C loop over blocks of rows (_objectives_cols.h)
+        if c.rows == NULL and c.step == 1:
+            if c.f32:
+                done = gk_lin_cols_f32(<const float32_t *>c.X, c.cs, c.d, c.y, c.sw, c.w,
+                                       c.fit_intercept, c.kind, c.delta, c.start + k0,
+                                       c.start + k1, g, res)
+            else:
+                done = gk_lin_cols_f64(<const float64_t *>c.X, c.cs, c.d, c.y, c.sw, c.w,
+                                       c.fit_intercept, c.kind, c.delta, c.start + k0,
+                                       c.start + k1, g, res)
+            if done:
+                return
         if c.f32:
             _lin_dense_f(c, <const float32_t *>c.X, k0, k1, g, res)
         else:

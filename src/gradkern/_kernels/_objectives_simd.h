@@ -12,6 +12,8 @@
  *   gradient, accumulated in registers, while the rows are in L1. Otherwise
  *   blocks of 64 rows: margins, the loss stage (gk_loss_block), then the
  *   gradient pass. Both prefetch ahead over large contiguous ranges.
+ * - gk_lin_cols_{f64,f32}: the fused loop over dense F-ordered X, blocks of rows
+ *   read column by column (_objectives_cols.h).
  * - gk_softmax_rows_{c,csr}_{f64,f32}: softmax cross-entropy over dense rows (unit
  *   column stride) or CSR rows, 4 rows at a time (_objectives_softmax.h).
  *
@@ -46,6 +48,7 @@
 #define GK_LOSS_LOGISTIC 1
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
+#define GK_CB 256           /* rows per block at most of the F-order loop (_objectives_cols.h) */
 #define GK_SMALL_D 32       /* d <= this: the unrolled blocked C-order row loop (float64 X) */
 #define GK_FUSED_V 8        /* d <= 4 * this: the one-pass loop (float32 X; float64: d <= 16) */
 
@@ -382,6 +385,18 @@ GK_VINLINE gk_v8d gk_v_hsum8x8(const gk_v8d *a)
     return GK_SHUF8(u0, u1, 0, 1, 2, 3, 8, 9, 10, 11) + GK_SHUF8(u0, u1, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
+/* The sums of a's 4 and 8 lanes, in a fixed order (the same in every variant). */
+GK_VINLINE double gk_v_hsum4s(gk_v4d a)
+{
+    return (a[0] + a[2]) + (a[1] + a[3]);
+}
+
+
+GK_VINLINE double gk_v_hsum8(gk_v8d a)
+{
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
 GK_VINLINE gk_v4d gk_v_and(gk_v4d a, gk_v4i m)
 {
     return (gk_v4d)((gk_v4i)a & m);
@@ -568,6 +583,7 @@ static gk_intp gk_softmax_kp(gk_intp K)
 #define GK_SFX f64
 #define GK_IS_F32 0
 #include "_objectives_rows.h"
+#include "_objectives_cols.h"
 #include "_objectives_softmax.h"
 #undef GK_IS_F32
 #undef GK_XT
@@ -576,6 +592,7 @@ static gk_intp gk_softmax_kp(gk_intp K)
 #define GK_SFX f32
 #define GK_IS_F32 1
 #include "_objectives_rows.h"
+#include "_objectives_cols.h"
 #include "_objectives_softmax.h"
 #undef GK_IS_F32
 #undef GK_XT
