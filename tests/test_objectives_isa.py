@@ -1,12 +1,13 @@
 """The AVX2 and baseline x86-64 variants of the objectives' row loops
-(_objectives_simd.h, _objectives_rows.h, _objectives_softmax.h) give bit-identical
-results (IEEE operations in a fixed order, no FMA; the fast AVX-512 + FMA variant,
+(_objectives_simd.h, _objectives_rows.h, _objectives_cols.h,
+_objectives_softmax.h) give bit-identical results (IEEE operations in a fixed order, no FMA; the fast AVX-512 + FMA variant,
 which rounds differently, is switched off here and compared to rounding in
 test_objectives_kernels.py): a second copy of the _objectives kernels is
 built with GK_NO_CLONES (baseline only) and run beside the installed module, for
 every d of the one-pass loop, the blocked loop and the general one, every loss,
 with and without intercept and weights, over all rows, an index array (with the
-last row of X, which goes through the zero-padded copy) and a reversed slice; and
+last row of X, which goes through the zero-padded copy), a reversed slice and a
+contiguous one, in C order and F order (the column loop); and
 softmax cross-entropy's 4-row loop, dense and CSR, scores in registers (1 to 4
 vectors of classes) and through its buffer (more).
 
@@ -40,17 +41,20 @@ for dt in (np.float64, np.float32):
                 w = rng.standard_normal(d + fi)
                 idx = np.array([5, n - 1, 7, 7, 100, 3, n - 1, 9, 11, 0, 1], dtype=np.intp)
                 rev = range(190, 3, -7)
-                for rows, start, step, count in ((None, 0, 1, n), (idx, 0, 1, idx.size),
-                                                 (None, rev.start, rev.step, len(rev))):
-                    out = []
-                    for mod in (base, installed):
-                        k = mod.LinearProblem(_OP_LINEAR, X, "C", None, None, y, sw, d, 1, fi,
-                                              kind, 0.9)
-                        g = np.empty(d + fi)
-                        f, s = k.value_grad(w, g, rows, start, step, count, 0.1, 1)
-                        out.append((f, g))
-                    (f0, g0), (f1, g1) = out
-                    assert f0 == f1 and np.array_equal(g0, g1), (dt, d, kind, fi, count)
+                for data, layout in ((X, "C"), (np.asfortranarray(X), "F")):
+                    for rows, start, step, count in ((None, 0, 1, n), (idx, 0, 1, idx.size),
+                                                     (None, rev.start, rev.step, len(rev)),
+                                                     (None, 3, 1, n - 4)):
+                        out = []
+                        for mod in (base, installed):
+                            k = mod.LinearProblem(_OP_LINEAR, data, layout, None, None, y, sw,
+                                                  d, 1, fi, kind, 0.9)
+                            g = np.empty(d + fi)
+                            f, s = k.value_grad(w, g, rows, start, step, count, 0.1, 1)
+                            out.append((f, g))
+                        (f0, g0), (f1, g1) = out
+                        assert f0 == f1 and np.array_equal(g0, g1), (dt, d, kind, fi, layout,
+                                                                     count)
 # softmax cross-entropy: the 4-row loop (_objectives_softmax.h) for every class
 # vector count and more (the buffered form), dense and CSR, tails of 0-3 rows, index
 # arrays and slices
