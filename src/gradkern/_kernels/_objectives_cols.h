@@ -20,11 +20,23 @@
  *
  * Built like the row loops: GK_CLONES (AVX2 and baseline, 4-lane vectors, no
  * FMA, bitwise the same) and, where the CPU has it and gk_use_fast is set, an
- * AVX-512 + FMA variant with 8-lane vectors (agrees to rounding). */
+ * AVX-512 + FMA variant with 8-lane vectors (agrees to rounding). For d <=
+ * GK_COLS_ONE_MAXD the fast variant makes one pass instead, a copy per d: 8
+ * rows at a time, each column's vector loaded once, the gradient in d vector
+ * registers. On 1,000 rows in cache (bench/c/objectives_cols.c, float64) it
+ * ran 1.05-1.7x faster than the blocked form for least squares (d = 2-16) and
+ * 1.25-1.8x for logistic; in the AVX2 variant the same form was 1.1-1.35x
+ * slower than the blocked one (it has half the vector registers), so there is
+ * none. */
 #define GK_CAT_(a, b) a##_##b
 #define GK_CAT(a, b) GK_CAT_(a, b)
 #if GK_HAVE_VEC
 #define GK_COLS_FAST GK_CAT(gk_lin_cols_fast, GK_SFX)
+/* d <= GK_COLS_ONE_MAXD: the one-pass loop, a copy per d */
+#define GK_ONE_CASES GK_ONE_CASE(1) GK_ONE_CASE(2) GK_ONE_CASE(3) GK_ONE_CASE(4) \
+    GK_ONE_CASE(5) GK_ONE_CASE(6) GK_ONE_CASE(7) GK_ONE_CASE(8) GK_ONE_CASE(9)         \
+    GK_ONE_CASE(10) GK_ONE_CASE(11) GK_ONE_CASE(12) GK_ONE_CASE(13) GK_ONE_CASE(14)    \
+    GK_ONE_CASE(15) GK_ONE_CASE(16)
 
 /* the AVX2 / baseline body: 4-lane vectors */
 #define GK_CBODY GK_CAT(gk_lin_cols_body4, GK_SFX)
@@ -52,7 +64,11 @@
 #define GK_CLOADD gk_vload8_double
 #define GK_CLOAD GK_CAT(gk_vload8, GK_XT)
 #define GK_CHSUM gk_v_hsum8
+#define GK_CONE GK_CAT(gk_lin_cols_one8, GK_SFX)
+#define GK_CLOSS gk_v_loss8
 #include "_objectives_cols_body.h"
+#undef GK_CONE
+#undef GK_CLOSS
 #undef GK_CBODY
 #undef GK_CV
 #undef GK_CL
@@ -65,6 +81,14 @@ GK_FAST GK_NO_UNSWITCH static void GK_COLS_FAST(
     const GK_XT *X, gk_intp cs, gk_intp d, const double *y, const double *sw, const double *w,
     int fit_intercept, int kind, double delta, gk_intp r0, gk_intp r1, double *g, double *res)
 {
+    if (d <= GK_COLS_ONE_MAXD)
+        switch (d) {
+#define GK_ONE_CASE(D) case D: GK_CAT(gk_lin_cols_one8, GK_SFX)(D, X, cs, y, sw, w, \
+            fit_intercept, kind, delta, r0, r1, g, res); return;
+        GK_ONE_CASES
+#undef GK_ONE_CASE
+        default: break;
+        }
     GK_CAT(gk_lin_cols_body8, GK_SFX)(X, cs, d, y, sw, w, fit_intercept, kind, delta, r0, r1,
                                        g, res);
 }
@@ -96,5 +120,6 @@ static int GK_CAT(gk_lin_cols, GK_SFX)(
 }
 
 #undef GK_COLS_FAST
+#undef GK_ONE_CASES
 #undef GK_CAT
 #undef GK_CAT_

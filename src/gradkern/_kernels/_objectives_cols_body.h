@@ -139,3 +139,48 @@ GK_VINLINE void GK_CBODY(const GK_XT *X, gk_intp cs, gk_intp d, const double *y,
     res[0] += L;
     res[1] += S;
 }
+
+#ifdef GK_CONE
+/* One pass for few columns (D <= GK_COLS_ONE_MAXD, a constant wherever this is
+   inlined): GK_CL rows at a time, each column's vector loaded once (D
+   registers), the margins (the block loop's sums, in its order), their losses
+   in vector lanes (the same operations as gk_loss_block's), and the gradient
+   accumulated in D vector registers; reduced at the end. The last rows (fewer
+   than GK_CL) go through GK_CBODY. */
+GK_VINLINE void GK_CONE(const gk_intp D, const GK_XT *X, gk_intp cs, const double *y,
+                        const double *sw, const double *w, int fit_intercept, int kind,
+                        double delta, gk_intp r0, gk_intp r1, double *g, double *res)
+{
+    GK_CV ga[GK_COLS_ONE_MAXD], Lv = GK_CSPLAT(0.0), Sv = Lv, Bv = Lv;
+    const GK_CV bv = GK_CSPLAT(fit_intercept ? w[D] : 0.0), dv = GK_CSPLAT(delta);
+    const GK_CV one = GK_CSPLAT(1.0);
+    gk_intp i, j;
+    for (j = 0; j < D; j++)
+        ga[j] = GK_CSPLAT(0.0);
+    for (i = r0; i + GK_CL <= r1; i += GK_CL) {
+        const GK_XT *c = X + i;
+        GK_CV x[GK_COLS_ONE_MAXD], z = bv, dz, st = sw ? GK_CLOADD(sw + i) : one;
+#pragma GCC unroll 16
+        for (j = 0; j < D; j++) {
+            x[j] = GK_CLOAD(c + j * cs);
+            z += GK_CSPLAT(w[j]) * x[j];
+        }
+        Lv += GK_CLOSS(kind, z, GK_CLOADD(y + i), st, dv, &dz);
+        Sv += st;
+        Bv += dz;
+#pragma GCC unroll 16
+        for (j = 0; j < D; j++)
+            ga[j] += dz * x[j];
+    }
+    if (g) {
+        for (j = 0; j < D; j++)
+            g[j] += GK_CHSUM(ga[j]);
+        if (fit_intercept)
+            g[D] += GK_CHSUM(Bv);
+    }
+    res[0] += GK_CHSUM(Lv);
+    res[1] += GK_CHSUM(Sv);
+    if (i < r1)
+        GK_CBODY(X, cs, D, y, sw, w, fit_intercept, kind, delta, i, r1, g, res);
+}
+#endif

@@ -49,6 +49,9 @@
 #define GK_LOSS_HUBER 2
 #define GK_BLOCK 64
 #define GK_CB 256           /* rows per block at most of the F-order loop (_objectives_cols.h) */
+#ifndef GK_COLS_ONE_MAXD
+#define GK_COLS_ONE_MAXD 16 /* d <= this: the F-order loop's one-pass form (fast variant) */
+#endif
 #define GK_SMALL_D 32       /* d <= this: the unrolled blocked C-order row loop (float64 X) */
 #define GK_FUSED_V 8        /* d <= 4 * this: the one-pass loop (float32 X; float64: d <= 16) */
 
