@@ -211,20 +211,31 @@ def test_rows_read_as_whole_vectors_stop_at_the_end_of_X(d, dtype, variant):
     buf.close()
 
 
-def test_small_d_margin_independent_of_group_position(variant):
+@pytest.mark.parametrize("loop", ["rows", "columns"])
+def test_small_d_margin_independent_of_group_position(variant, loop):
     """One row repeated: in pairs of 4-row groups (contiguous or gathered), a
     single group, or a zero-padded group (partial, or at the end of X), its
-    margin is bitwise the same (masked lanes add +0 products). Row counts are
-    powers of 2, so the mean of the equal losses is exact."""
+    margin is bitwise the same (masked lanes add +0 products); so it is in the
+    F-order loop over the column-major copy (vector lanes, blocks, single rows).
+    Row counts are powers of 2, so the mean of the equal losses is exact."""
     rng = np.random.default_rng(4)
     for d in (3, 10, 16):
         x = rng.standard_normal(d)
         X = np.tile(x, (23, 1))
         obj = O.LeastSquares(X, np.zeros(23))
+        assert obj._kernel_cols is not obj._kernel   # the column-major copy is made
+        if loop == "rows":
+            obj._kernel_cols = obj._kernel   # the C-order row loops for every call
         w = rng.standard_normal(d)
-        f_one = obj.value(w, rows=[22])
-        for rows in (slice(0, 8), slice(0, 4), [22, 22], slice(3, 19), slice(5, 6),
-                     np.full(8, 5), np.full(4, 22), slice(2, 18, 2)):
+        if loop == "rows":
+            f_one = obj.value(w, rows=[22])
+            selections = (slice(0, 8), slice(0, 4), [22, 22], slice(3, 19), slice(5, 6),
+                          np.full(8, 5), np.full(4, 22), slice(2, 18, 2))
+        else:   # contiguous slices only (the others take the row loops)
+            f_one = obj.value(w, rows=slice(22, 23))
+            selections = (slice(0, 8), slice(0, 4), slice(3, 19), slice(5, 6), slice(7, 23),
+                          slice(15, 23), slice(0, 16))
+        for rows in selections:
             assert obj.value(w, rows=rows) == f_one, rows
 
 
