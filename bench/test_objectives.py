@@ -5,7 +5,10 @@ Groups (one kernel at one size/dtype): Logistic and LeastSquares at 1e3 x 10,
 2e4 x 64), sparse logistic on a 1e6 x 1e4 CSR matrix (0.1% dense) and sparse
 softmax (10 classes, 1e5 x 1e4) against scipy.sparse + numpy, and minibatches (64
 and 1024 rows by index of a 1e5 x 10 X) against gathering them.
-The big cases run only in full mode (``sizes()``).
+The big cases run only in full mode (``sizes()``). Dense cases also time
+gradkern on an F-ordered copy of X (``gradkern_F``) and, at 1e3 x 10, without
+the column-major copy the objective keeps of small C-ordered X
+(``gradkern_rows``).
 
 numpy's matrix products use every core (multithreaded BLAS), so ``gradkern`` runs
 with ``n_threads=-1`` (every core) and ``gradkern_1thread`` shows the one-thread
@@ -43,6 +46,10 @@ IMPLS = ["gradkern", "gradkern_1thread", "numpy", "floor"]
 # "gradkern_nofma" times the same call with it switched off for that case only
 # (the AVX2 loop, bitwise equal to the baseline one), side by side in one run.
 DENSE_IMPLS = IMPLS + (["gradkern_nofma"] if _kernels.fma_in_use() else [])
+# "gradkern_F": the same call on an F-ordered X (the column loop, _objectives_cols.h);
+# "gradkern_rows": on small C-ordered X, without the column-major copy the objective
+# makes there (the row loops), where it makes one
+DENSE_IMPLS += ["gradkern_F", "gradkern_rows"]
 
 
 # ------------------------------------------------------------------ data
@@ -125,7 +132,12 @@ def test_dense_value_and_grad(benchmark, name, impl, nd, dtype):
         return bench_floor(benchmark, group, X.size, X.dtype, 1, 0, n_threads=NT)
     if impl.startswith("gradkern"):
         nt = 1 if impl == "gradkern_1thread" else NT
-        obj = (Logistic if name == "logistic" else LeastSquares)(X, y, n_threads=nt)
+        Xk = np.asfortranarray(X) if impl == "gradkern_F" else X
+        obj = (Logistic if name == "logistic" else LeastSquares)(Xk, y, n_threads=nt)
+        if impl == "gradkern_rows":
+            if obj._kernel_cols is obj._kernel:
+                pytest.skip("no column-major copy at this size: the same as gradkern")
+            obj._kernel_cols = obj._kernel   # every call through the row loops
         out = np.empty(d)
         fma = _kernels.fma_in_use()
         _kernels.set_fma(fma and impl != "gradkern_nofma")
