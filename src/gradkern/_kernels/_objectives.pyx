@@ -21,7 +21,9 @@ Three layers (see STYLE.md):
    where the CPU has it (``set_fma``), whose results agree with those to
    rounding, and that variant has a software-pipelined loop of its own for
    contiguous rows with 16 < d <= 256 (``gk_lin_pipe8`` in
-   ``_objectives_rows.h``);
+   ``_objectives_rows.h``); contiguous rows of dense F-ordered X go through a
+   loop over blocks of rows read column by column (``_objectives_cols.h``,
+   built the same ways; its fast variant makes one pass for d <= 16);
 3. the Python layer ``gradkern/objectives.py`` validates everything first:
    these kernels trust their inputs.
 
@@ -49,7 +51,8 @@ cnp.import_array()
 def set_fma(bint on):
     """Use (``on``) or not the fast variant of the one-pass loop over dense
     C-ordered X (float64 ``d <= 16``, float32 ``d <= 32``), its pipelined loop
-    over contiguous rows (``16 < d <= 256``) and the 4-row softmax loop:
+    over contiguous rows (``16 < d <= 256``), the F-order loop and the 4-row
+    softmax loop:
     AVX-512 with fused multiply-adds. It is used only where the
     build has it and the CPU supports it; returns whether it is now in use. On by
     default, unless the environment variable GRADKERN_NO_FMA is set (to anything
