@@ -12,7 +12,8 @@
  * (_objectives_cols_body.h): the margins of the block, 8 vectors of rows at a
  * time in registers, summed over the columns in order (z = ((b + w0 x0) + w1
  * x1) + ...: every row the same operations, so a row's margin does not depend
- * on its place in the block); the loss stage (gk_loss_block); then the
+ * on its place in the block); the loss stage (gk_loss_block; in the fast
+ * variant 8-lane gk_v_loss8 calls, the last rows gk_loss_block); then the
  * gradient, each column's dot product with the block's d loss / d z in two
  * vector accumulators (4 columns side by side, 8 independent chains), reduced
  * in a fixed order. Both passes read the block while it is in cache. Vertical
@@ -25,9 +26,9 @@
  * rows at a time, each column's vector loaded once, the gradient in d vector
  * registers. On 1,000 rows in cache (bench/c/objectives_cols.c, float64) it
  * ran 1.05-1.7x faster than the blocked form for least squares (d = 2-16) and
- * 1.25-1.8x for logistic; in the AVX2 variant the same form was 1.1-1.35x
- * slower than the blocked one (it has half the vector registers), so there is
- * none. */
+ * 1.25-1.8x for logistic (measured before the blocked form's losses moved to
+ * 8-lane vectors); in the AVX2 variant the same form was 1.1-1.35x slower
+ * than the blocked one (it has half the vector registers), so there is none. */
 #define GK_CAT_(a, b) a##_##b
 #define GK_CAT(a, b) GK_CAT_(a, b)
 #if GK_HAVE_VEC
