@@ -48,13 +48,6 @@
 #define GK_CLOAD GK_CAT(gk_vload, GK_XT)
 #define GK_CHSUM gk_v_hsum4s
 #include "_objectives_cols_body.h"
-#undef GK_CBODY
-#undef GK_CV
-#undef GK_CL
-#undef GK_CSPLAT
-#undef GK_CLOADD
-#undef GK_CLOAD
-#undef GK_CHSUM
 
 #if GK_HAVE_FAST
 /* the AVX-512 + FMA body: 8-lane vectors */
@@ -68,15 +61,6 @@
 #define GK_CONE GK_CAT(gk_lin_cols_one8, GK_SFX)
 #define GK_CLOSS gk_v_loss8
 #include "_objectives_cols_body.h"
-#undef GK_CONE
-#undef GK_CLOSS
-#undef GK_CBODY
-#undef GK_CV
-#undef GK_CL
-#undef GK_CSPLAT
-#undef GK_CLOADD
-#undef GK_CLOAD
-#undef GK_CHSUM
 
 GK_FAST GK_NO_UNSWITCH static void GK_COLS_FAST(
     const GK_XT *X, gk_intp cs, gk_intp d, const double *y, const double *sw, const double *w,

@@ -1,8 +1,9 @@
 /* Body of the F-order loop (_objectives_cols.h), included once per variant with
  * GK_CBODY (its name), GK_CV (vector type), GK_CL (its lanes), GK_CSPLAT,
  * GK_CLOADD (load GK_CL doubles), GK_CLOAD (load GK_CL elements of X as
- * doubles) and GK_CHSUM (sum of the lanes, a fixed order) defined. No include
- * guard. */
+ * doubles) and GK_CHSUM (sum of the lanes, a fixed order) defined, and for the
+ * one-pass form GK_CONE (its name) and GK_CLOSS (the vector loss); undefines
+ * them. No include guard. */
 GK_VINLINE void GK_CBODY(const GK_XT *X, gk_intp cs, gk_intp d, const double *y,
                          const double *sw, const double *w, int fit_intercept, int kind,
                          double delta, gk_intp r0, gk_intp r1, double *g, double *res)
@@ -217,3 +218,13 @@ GK_VINLINE void GK_CONE(const gk_intp D, const GK_XT *X, gk_intp cs, const doubl
         GK_CBODY(X, cs, D, y, sw, w, fit_intercept, kind, delta, i, r1, g, res);
 }
 #endif
+
+#undef GK_CBODY
+#undef GK_CV
+#undef GK_CL
+#undef GK_CSPLAT
+#undef GK_CLOADD
+#undef GK_CLOAD
+#undef GK_CHSUM
+#undef GK_CONE
+#undef GK_CLOSS
