@@ -112,8 +112,8 @@ def _prepare_X(X):
 
 # C-ordered X of at most this many bytes and _COPY_MIN_D..._COPY_MAX_D features
 # is also kept as a column-major copy for calls on all rows or a contiguous
-# slice: the F-order loop (_objectives_cols.h) runs 1.1-3x faster on data in
-# cache at these d than the row loops (bench/c/objectives_cols.c).
+# slice: the F-order loop (_objectives_cols.h) runs 1.1-2.4x faster on data in
+# cache at these d than the row loops (bench/c/objectives_cols.c, 1,000 rows).
 _COPY_MIN_D, _COPY_MAX_D, _COPY_MAX_BYTES = 2, 16, 1 << 20
 
 

@@ -1,8 +1,8 @@
 """The AVX2 and baseline x86-64 variants of the objectives' row loops
 (_objectives_simd.h, _objectives_rows.h, _objectives_cols.h,
-_objectives_softmax.h) give bit-identical results (IEEE operations in a fixed order, no FMA; the fast AVX-512 + FMA variant,
-which rounds differently, is switched off here and compared to rounding in
-test_objectives_kernels.py): a second copy of the _objectives kernels is
+_objectives_softmax.h) give bit-identical results (IEEE operations in a fixed
+order, no FMA; the fast AVX-512 + FMA variant, which rounds differently, is
+switched off here and compared to rounding in test_objectives_kernels.py): a second copy of the _objectives kernels is
 built with GK_NO_CLONES (baseline only) and run beside the installed module, for
 every d of the one-pass loop, the blocked loop and the general one, every loss,
 with and without intercept and weights, over all rows, an index array (with the

@@ -394,7 +394,6 @@ GK_VINLINE double gk_v_hsum4s(gk_v4d a)
     return (a[0] + a[2]) + (a[1] + a[3]);
 }
 
-
 GK_VINLINE double gk_v_hsum8(gk_v8d a)
 {
     return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
