@@ -630,6 +630,16 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
 #if GK_HAVE_FAST
 #define GK_PIPE GK_CAT(gk_lin_pipe8, GK_SFX)
 #define GK_PIPE_MAXV 32  /* vectors of 8 lanes per row: d <= 256 */
+/* Software prefetch where the range streams from memory: float32, 2 groups
+   (16 rows) ahead into L1; float64 with d <= 64, 8 groups (64 rows) ahead into
+   L2 only; float64 above d = 64, none (see GK_PIPE). */
+#if GK_IS_F32
+#define GK_PIPE_PF_AHEAD 2
+#define GK_PIPE_PF_LOC 3
+#else
+#define GK_PIPE_PF_AHEAD 8
+#define GK_PIPE_PF_LOC 2
+#endif
 #define GK_PIPE_ARGS                                                              \
     const GK_XT *X, const char *X_end, gk_intp rs, gk_intp d, const double *y,    \
     const double *sw, const double *w, int fit_intercept, double delta,           \
@@ -643,9 +653,17 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    and log1p does not wait for memory) and the gradient of group q - 2 (its
    rows 2-32 KB back, in L1), so that the loss chain never sits between a
    group's loads and its gradient. Margins: each row's 8-lane partial sums,
-   the 8 rows reduced together (gk_v_hsum8x8). Prefetches 16 rows ahead where
-   the range streams from memory (8, 32 and 64 rows, prefetching into L2
-   only, and at d = 128 and 256 8 rows: no consistent difference). Against the
+   the 8 rows reduced together (gk_v_hsum8x8). Where the range streams from
+   memory it prefetches: float32 16 rows ahead into L1; float64 with d <= 64
+   64 rows ahead into L2 only (prefetcht1); float64 above d = 64 not at all.
+   Chosen on X in 2 MB pages, as numpy gives arrays of 4 MB and more (madvise;
+   an earlier tuning on 4 KB pages had found no consistent difference),
+   bench/c/objectives_stream.c, two threads, 1e6 x 32 float64 logistic: 16 rows
+   into L1 1.7-1.8x the time of a plain read of X, none 1.5-1.6x, 32-96 rows
+   into L2 1.35-1.5x; d = 24 and 64 8% faster than 16 rows into L1, d = 128
+   and 256 without prefetch 20-25% faster than with (into L1 or L2); least
+   squares at d = 32 on par, at d = 64 ~5% slower (within the noise);
+   float32 at d = 32 and 64 no better into L2, 1.3x slower without. Against the
    loops it replaces (float64: the blocked loop for d <= 32, the general one
    above; float32 d > 32: the general one), both timed in one process, two
    threads: on 1,000-4,000 rows in cache 1.35-2x faster up to d = 100,
@@ -675,7 +693,7 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
         m--;
     if (m == 0)
         return 0;
-    streams = 8 * m * rowb >= GK_PF_MIN_BYTES;
+    streams = 8 * m * rowb >= GK_PF_MIN_BYTES && (GK_IS_F32 || nv8 <= 8);
     for (j = 0; j < 8 * nv8; j++)
         tmp[j] = j < d ? w[j] : 0.0;
     for (c = 0; c < nv8; c++)
@@ -689,11 +707,12 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
         if (q < m) {
             const GK_XT *x = x0 + q * gs;
             gk_v8d a[8];
-            if (streams && q + 2 < m) {
-                const char *p = (const char *)(x + 2 * gs);
+            if (streams && q + GK_PIPE_PF_AHEAD < m) {
+                const char *p = (const char *)(x + GK_PIPE_PF_AHEAD * gs);
                 for (r = 0; r < 8; r++)
                     for (j = 0; j < rowb; j += 64)
-                        __builtin_prefetch(p + r * rs * (gk_intp)sizeof(GK_XT) + j, 0, 3);
+                        __builtin_prefetch(p + r * rs * (gk_intp)sizeof(GK_XT) + j, 0,
+                                           GK_PIPE_PF_LOC);
             }
             for (r = 0; r < 8; r++) {
                 const GK_XT *xr = x + r * rs;
@@ -766,6 +785,8 @@ static const GK_CAT(gk_pipe_fn, GK_SFX) GK_CAT(gk_pipe_tab, GK_SFX)[3][7] = {
 #undef GK_PIPE_ARGS
 #undef GK_PIPE
 #undef GK_PIPE_MAXV
+#undef GK_PIPE_PF_AHEAD
+#undef GK_PIPE_PF_LOC
 #endif
 
 GK_CLONES
