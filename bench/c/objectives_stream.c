@@ -21,22 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
+#include "timing.h"
 
 #define HUGE_PAGE ((size_t)1 << 21)
-
-static double now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* nbytes (+ slack) on a 2 MB boundary, advised for 2 MB pages */
 static char *alloc_huge(size_t nbytes)

@@ -7,14 +7,7 @@
  * work for this to be small (MIN_WORK_PER_THREAD in _objectives.pyx). */
 #include <omp.h>
 #include <stdio.h>
-#include <time.h>
-
-static double now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e9 + t.tv_nsec;
-}
+#include "timing.h"
 
 int main(void)
 {
