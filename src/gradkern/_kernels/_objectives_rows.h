@@ -659,11 +659,12 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    Chosen on X in 2 MB pages, as numpy gives arrays of 4 MB and more (madvise;
    an earlier tuning on 4 KB pages had found no consistent difference),
    bench/c/objectives_stream.c, two threads, 1e6 x 32 float64 logistic: 16 rows
-   into L1 1.7-1.8x the time of a plain read of X, none 1.5-1.6x, 32-96 rows
+   into L1 1.6-1.8x the time of a plain read of X, none 1.5-1.6x, 32-96 rows
    into L2 1.35-1.5x; d = 24 and 64 8% faster than 16 rows into L1, d = 128
    and 256 without prefetch 20-25% faster than with (into L1 or L2); least
-   squares at d = 32 on par, at d = 64 ~5% slower (within the noise);
-   float32 at d = 32 and 64 no better into L2, 1.3x slower without. Against the
+   squares at d = 32 on par, at d = 64 ~5% slower (within the noise).
+   float32 into L2: on par at d = 32, ~12% slower at d = 64; without
+   prefetch 1.3x slower at d = 32, ~5% at d = 64. Against the
    loops it replaces (float64: the blocked loop for d <= 32, the general one
    above; float32 d > 32: the general one), both timed in one process, two
    threads: on 1,000-4,000 rows in cache 1.35-2x faster up to d = 100,
