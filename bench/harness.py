@@ -8,6 +8,7 @@ hold a ``"floor"`` case: the memory-bandwidth floor for the same byte traffic.
 peer/gradkern ratios and the fraction of the floor gradkern reaches.
 """
 import os
+import time
 
 import numpy as np
 
@@ -40,3 +41,26 @@ def bench_floor(benchmark, group, n, dtype, n_read, n_write, n_threads=1):
     # The raw kernel (no argument checks), so small sizes time the pass, not Python.
     return bench_case(benchmark, group, "floor", _stream_kernel, arrays, n_write, 0.0,
                       int(n_threads))
+
+
+def interleave_floor(benchmark, fn, floor_fn, rounds=21):
+    """Time ``fn()`` and the floor pass ``floor_fn()`` alternately, ``rounds`` times
+    each, after the benchmark of ``fn``, and keep both medians in the case's
+    ``extra_info["interleaved"]`` (seconds).
+
+    The group's ``floor`` case runs minutes before or after gradkern's, and this
+    VM's memory bandwidth moves between such times (the floor's read of 256 MB
+    took 4.2 ms in one group of a run and 7.6 ms in another, on an AMD EPYC):
+    alternating the two, each round of one beside a round of the other, gives a
+    ratio that the machine's state moves much less. ``gradkern bench`` shows it
+    beside the group's floor ratio as ``floor (interleaved)``.
+    """
+    ts = [[], []]
+    for _ in range(int(rounds)):
+        for k, f in enumerate((fn, floor_fn)):
+            t = time.perf_counter()
+            f()
+            ts[k].append(time.perf_counter() - t)
+    benchmark.extra_info["interleaved"] = {
+        "gradkern": float(np.median(ts[0])), "floor": float(np.median(ts[1])),
+        "rounds": int(rounds)}

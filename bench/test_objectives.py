@@ -15,7 +15,9 @@ with ``n_threads=-1`` (every core) and ``gradkern_1thread`` shows the one-thread
 kernel in the same group.
 
 Floor: one read of X's bytes. Dense: ``bench_floor`` with ``n_write=0`` on every
-core (a streaming read returning an XOR checksum, so it cannot be skipped). CSR:
+core (a streaming read returning an XOR checksum, so it cannot be skipped); the
+``gradkern`` case also times itself alternately with that read of X itself
+(``interleave_floor``: ``floor (interleaved)`` in the report). CSR:
 data and column indices as the kernel reads them, a wrapping integer sum over
 the same bytes (``np.add.reduce`` on an integer view, one thread), since
 ``bench_floor`` times same-dtype arrays of one length.
@@ -27,10 +29,11 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit
 
-from harness import bench_case, bench_floor, sizes
+from harness import bench_case, bench_floor, interleave_floor, sizes
 
 from gradkern import effective_n_threads
 from gradkern._kernels import _objectives as _kernels
+from gradkern._kernels._bandwidth import stream_pass as _stream_kernel
 from gradkern.objectives import LeastSquares, Logistic, SoftmaxCrossEntropy
 
 DENSE = sizes([(10**3, 10), (10**6, 32), (5 * 10**5, 64)], quick=[(10**3, 10)])
@@ -143,6 +146,11 @@ def test_dense_value_and_grad(benchmark, name, impl, nd, dtype):
         _kernels.set_fma(fma and impl != "gradkern_nofma")
         try:
             f, g = bench_case(benchmark, group, impl, obj.value_and_grad, w, out=out)
+            if impl == "gradkern":
+                # the call and one read of X itself (the floor kernel), alternately
+                flat = X.reshape(-1)
+                interleave_floor(benchmark, lambda: obj.value_and_grad(w, out=out),
+                                 lambda: _stream_kernel([flat], 0, 0.0, NT))
         finally:
             _kernels.set_fma(fma)
     else:

@@ -52,21 +52,34 @@ def summarize(data):
 
     ``ratio`` is peer median / gradkern median for peers (how many times faster gradkern
     is), floor median / gradkern median for the bandwidth floor (the fraction of the
-    floor's speed gradkern reaches), and 1 for gradkern itself.
+    floor's speed gradkern reaches), and 1 for gradkern itself. Where gradkern's case
+    also timed itself alternately with the floor (``extra_info["interleaved"]``, see
+    ``bench/harness.py``), a ``floor (interleaved)`` row gives that floor's median and
+    the same fraction from those alternating rounds.
     """
-    groups = {}
+    groups, inter = {}, {}
     for b in data.get("benchmarks", []):
-        impl = (b.get("extra_info") or {}).get("impl", b["name"])
-        groups.setdefault(b.get("group") or b["name"], {})[impl] = b["stats"]["median"]
+        info = b.get("extra_info") or {}
+        impl = info.get("impl", b["name"])
+        group = b.get("group") or b["name"]
+        groups.setdefault(group, {})[impl] = b["stats"]["median"]
+        if impl == "gradkern" and info.get("interleaved"):
+            inter[group] = info["interleaved"]
     rows = []
     for group in sorted(groups):
         impls = groups[group]
         gk = impls.get("gradkern")
         order = sorted(impls, key=lambda k: (k != "gradkern", k == "floor", k))
+        if group in inter:
+            impls["floor (interleaved)"] = inter[group]["floor"]
+            order.append("floor (interleaved)")
         for impl in order:
             med = impls[impl]
             if gk is None or impl == "gradkern":
                 ratio, note = (1.0, "") if impl == "gradkern" else (float("nan"), "")
+            elif impl == "floor (interleaved)":
+                ratio = med / inter[group]["gradkern"]
+                note = f"the same, from {inter[group]['rounds']} alternating rounds of each"
             elif impl == "floor":
                 ratio, note = med / gk, "gradkern speed / floor speed"
             else:
@@ -80,28 +93,33 @@ def widen(rows):
     """One row per group from :func:`summarize` rows: ``[group, gradkern_us, peers,
     floor]``, where ``peers`` reads ``"numpy 9.09 us (8.41x)"`` (peer time and how many
     times faster gradkern is; below 1: slower) and ``floor`` is gradkern's speed as a
-    fraction of the bandwidth floor's (empty when the group has none).
+    fraction of the bandwidth floor's (empty when the group has none), followed by
+    the fraction from alternating rounds where there is one.
 
     Examples
     --------
     >>> widen([["g", "gradkern", 1.0, 1.0, ""], ["g", "numpy", 8.0, 8.0, ""],
-    ...        ["g", "floor", 0.9, 0.9, ""]])
-    [['g', 1.0, 'numpy 8 us (8.00x)', '0.90']]
+    ...        ["g", "floor", 0.9, 0.9, ""], ["g", "floor (interleaved)", 0.8, 0.75, ""]])
+    [['g', 1.0, 'numpy 8 us (8.00x)', '0.90 (interleaved 0.75)']]
     """
     out, index = [], {}
     for group, impl, med, ratio, _ in rows:
         if group not in index:
             index[group] = len(out)
-            out.append([group, float("nan"), [], ""])
+            out.append([group, float("nan"), [], [None, None]])
         row = out[index[group]]
         if impl == "gradkern":
             row[1] = med
         elif impl == "floor":
-            row[3] = f"{ratio:.2f}"
+            row[3][0] = f"{ratio:.2f}"
+        elif impl == "floor (interleaved)":
+            row[3][1] = f"interleaved {ratio:.2f}"
         else:
             row[2].append(f"{impl} {med:.3g} us ({ratio:.2f}x)")
     for row in out:
         row[2] = ", ".join(row[2])
+        plain, alt = row[3]
+        row[3] = f"{plain} ({alt})" if plain and alt else (plain or alt or "")
     return out
 
 

@@ -57,6 +57,27 @@ def test_bench_summary_ratios():
     assert rows[2][3] == pytest.approx(0.5)
 
 
+def test_bench_summary_interleaved_floor():
+    # gradkern's case timed alternately with the floor: its own row, whose ratio comes
+    # from those rounds (0.6 / 0.8), not from the group's separate floor case (0.5 / 1)
+    from gradkern._bench import summarize, widen
+    inter = {"gradkern": 0.8e-6, "floor": 0.6e-6, "rounds": 21}
+    data = {"benchmarks": [
+        {"name": "a", "group": "g", "extra_info": {"impl": "gradkern", "interleaved": inter},
+         "stats": {"median": 1e-6}},
+        {"name": "c", "group": "g", "extra_info": {"impl": "floor"}, "stats": {"median": 0.5e-6}},
+        {"name": "d", "group": "h", "extra_info": {"impl": "gradkern", "interleaved": inter},
+         "stats": {"median": 1e-6}},
+    ]}
+    rows = summarize(data)
+    assert [r[:2] for r in rows] == [["g", "gradkern"], ["g", "floor"], ["g", "floor (interleaved)"],
+                                     ["h", "gradkern"], ["h", "floor (interleaved)"]]
+    assert rows[1][3] == pytest.approx(0.5)
+    assert rows[2][2] == pytest.approx(0.6) and rows[2][3] == pytest.approx(0.75)
+    assert "21 alternating rounds" in rows[2][4]
+    assert [r[3] for r in widen(rows)] == ["0.50 (interleaved 0.75)", "interleaved 0.75"]
+
+
 def test_bench_load_wide_markdown(tmp_path):
     # Re-summarize a saved run: one row per group, filtered, as Markdown.
     data = {"machine_info": {"cpu": {"brand_raw": "cpu", "count": 2}, "python_version": "3"},
