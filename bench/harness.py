@@ -48,9 +48,10 @@ def interleave_floor(benchmark, fn, floor_fn, rounds=21):
     each, after the benchmark of ``fn``, and keep both medians in the case's
     ``extra_info["interleaved"]`` (seconds).
 
-    The group's ``floor`` case runs minutes before or after gradkern's, and this
-    VM's memory bandwidth moves between such times (the floor's read of 256 MB
-    took 4.2 ms in one group of a run and 7.6 ms in another, on an AMD EPYC):
+    The group's ``floor`` case runs at another time than gradkern's (up to a
+    minute apart), and this VM's memory bandwidth moves between two levels for
+    minutes at a time (the floor's read of 256 MB took 4.2 ms in one group of a
+    run and 7.6 ms in another, on an AMD EPYC):
     alternating the two, each round of one beside a round of the other, gives a
     ratio that the machine's state moves much less. ``gradkern bench`` shows it
     beside the group's floor ratio as ``floor (interleaved)``.
