@@ -351,15 +351,18 @@ def test_pipelined_rows_stop_at_the_end_of_X(n, d, dtype, variant):
 
 @pytest.mark.skipif(not HAVE_FMA, reason="no AVX-512 + FMA variant in this build or on this CPU")
 @pytest.mark.parametrize("dtype,d", [(np.float64, 20), (np.float64, 25), (np.float64, 32),
+                                     (np.float64, 40), (np.float64, 48), (np.float64, 50),
                                      (np.float64, 57), (np.float64, 64), (np.float64, 100),
                                      (np.float64, 256), (np.float32, 24), (np.float32, 32),
                                      (np.float32, 50), (np.float32, 129)])
 def test_fma_pipelined_streaming_loop_agrees_with_the_reproducible_one(dtype, d):
     """16 < d <= 256 over a contiguous range too large for the cache
-    (> GK_PF_MIN_BYTES per thread, so the loop prefetches): the pipelined loop of
-    the fast variant agrees with the reproducible loops to rounding, for each
-    loss, with weights and intercept, 1 and 2 threads; deterministic for a fixed
-    thread count."""
+    (> GK_PF_MIN_BYTES per thread, so the loop prefetches; float64 with d <= 64
+    runs the streaming copy of each function, one row of margins per iteration:
+    d = 20 to 64 reach each vector count 3 to 8): the pipelined loop of the fast
+    variant agrees with the reproducible loops to rounding, for each loss, with
+    weights and intercept, 1 and 2 threads; deterministic for a fixed thread
+    count."""
     rng = np.random.default_rng(d)
     n = (6 << 20) // (np.dtype(dtype).itemsize * d) + 5   # 6 MiB: 3 MiB per thread on two
     X = rng.standard_normal((n, d)).astype(dtype)

@@ -630,14 +630,16 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
 #if GK_HAVE_FAST
 #define GK_PIPE GK_CAT(gk_lin_pipe8, GK_SFX)
 #define GK_PIPE_MAXV 32  /* vectors of 8 lanes per row: d <= 256 */
-/* Software prefetch where the range streams from memory: float32, 2 groups
-   (16 rows) ahead into L1; float64 with d <= 64, 8 groups (64 rows) ahead into
-   L2 only; float64 above d = 64, none (see GK_PIPE). */
+/* Software prefetch where the range streams from memory, in groups of 8 rows
+   ahead: float32, 2 groups (16 rows) into L1; float64 into L2 only, by
+   vectors per row: 8 groups (64 rows) for d <= 24 and 40 < d <= 48, 4 groups
+   (32 rows) for 24 < d <= 32, 2 groups (16 rows) for 32 < d <= 40 and
+   48 < d <= 64; float64 above d = 64, none (see GK_PIPE). */
 #if GK_IS_F32
-#define GK_PIPE_PF_AHEAD 2
+#define GK_PIPE_PF_AHEAD(nv8) 2
 #define GK_PIPE_PF_LOC 3
 #else
-#define GK_PIPE_PF_AHEAD 8
+#define GK_PIPE_PF_AHEAD(nv8) ((nv8) <= 3 || (nv8) == 6 ? 8 : (nv8) == 4 ? 4 : 2)
 #define GK_PIPE_PF_LOC 2
 #endif
 #define GK_PIPE_ARGS                                                              \
@@ -654,8 +656,12 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    rows 2-32 KB back, in L1), so that the loss chain never sits between a
    group's loads and its gradient. Margins: each row's 8-lane partial sums,
    the 8 rows reduced together (gk_v_hsum8x8). Where the range streams from
-   memory it prefetches: float32 16 rows ahead into L1; float64 with d <= 64
-   64 rows ahead into L2 only (prefetcht1); float64 above d = 64 not at all.
+   memory it prefetches: float32 16 rows ahead into L1; float64 16-64 rows
+   ahead by d (GK_PIPE_PF_AHEAD) into L2 only (prefetcht1); float64 above
+   d = 64 not at all. Streaming float64 (d <= 64) runs a second copy (roll =
+   1, its own functions in gk_pipe_tab[1]) whose margin loop takes one row per
+   iteration instead of all 8 unrolled: the same sums in the same order, so
+   bitwise the same results.
    Chosen on X in 2 MB pages, as numpy gives arrays of 4 MB and more (madvise;
    an earlier tuning on 4 KB pages had found no consistent difference),
    bench/c/objectives_stream.c, two threads, 1e6 x 32 float64 logistic: 16 rows
@@ -664,7 +670,30 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    and 256 without prefetch 20-25% faster than with (into L1 or L2); least
    squares at d = 32 on par, at d = 64 ~5% slower (within the noise).
    float32 into L2: on par at d = 32, ~12% slower at d = 64; without
-   prefetch 1.3x slower at d = 32, ~5% at d = 64. Against the
+   prefetch 1.3x slower at d = 32, ~5% at d = 64. Those were Intel Xeon
+   (Sapphire Rapids class) numbers. On an AMD EPYC (Zen 4, 1 MB L2 a core;
+   its memory bandwidth moves between ~36 and ~70 GB/s from one few-second
+   window to the next), logistic float64, 256 MB of X, two threads, the
+   loop's time over a plain read of X timed alternately with it, at the
+   high / low bandwidth level (bench/c/objectives_stream.c and the same
+   functions called from Python on numpy arrays; stop 19): the one-row margin
+   loop at the distances above, against the unrolled one 64 rows ahead (the
+   code before): d = 24 (64 rows ahead) 1.22 / 1.12
+   against 1.40 / 1.15; d = 32 (32 rows ahead) 1.35-1.43 / 1.15 against
+   1.55-1.65 / 1.20; d = 40 (16 rows) 1.55-1.61 / 1.16 against 1.79-1.82 /
+   1.27; d = 64 (16 rows) 1.59-1.74 / 1.20-1.26 against 2.4-2.6 / 1.53-1.55;
+   least squares d = 32 1.47-1.50 / 1.12-1.15 against 1.67-1.75 / 1.21-1.25,
+   d = 64 1.82-2.1 / 1.29-1.39 against 2.24-2.41 / 1.52-1.57; d = 48 and 56
+   unchanged (~1.45 at the low level; no distance from 8 to 64 rows and
+   neither loop did better). The unrolled loop with the new distances was
+   no faster than with the old ones, and the one-row loop with the old ones
+   (8 groups) lost most of the gain at d = 40 and 64; unrolling by 2 or 4
+   timed like 1. In cache (2 MB, two threads) the one-row loop was 0-13%
+   slower, hence the second copy (both loops in one function, picked by a
+   flag, lost most of the streaming gain: register allocation). Why the one
+   row per iteration streams better was not pinned down (no performance
+   counters in that VM). float32 kept its unrolled loop (the one-row loop
+   timed alike at d = 32 and up to 8% slower at d = 64). Against the
    loops it replaces (float64: the blocked loop for d <= 32, the general one
    above; float32 d > 32: the general one), both timed in one process, two
    threads: on 1,000-4,000 rows in cache 1.35-2x faster up to d = 100,
@@ -679,7 +708,8 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    can be read as nv8 whole vectors (the caller runs the rest). Same sums in
    the same order for a given (k0, k1), so deterministic; rounds differently
    from the other loops. */
-GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
+GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8,
+                           const int roll)
 {
     const GK_XT *x0 = X + (start + k0) * rs;
     const gk_intp gs = 8 * rs, rowb = d * (gk_intp)sizeof(GK_XT);
@@ -708,20 +738,32 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
         if (q < m) {
             const GK_XT *x = x0 + q * gs;
             gk_v8d a[8];
-            if (streams && q + GK_PIPE_PF_AHEAD < m) {
-                const char *p = (const char *)(x + GK_PIPE_PF_AHEAD * gs);
+            if (streams && q + GK_PIPE_PF_AHEAD(nv8) < m) {
+                const char *p = (const char *)(x + GK_PIPE_PF_AHEAD(nv8) * gs);
                 for (r = 0; r < 8; r++)
                     for (j = 0; j < rowb; j += 64)
                         __builtin_prefetch(p + r * rs * (gk_intp)sizeof(GK_XT) + j, 0,
                                            GK_PIPE_PF_LOC);
             }
-            for (r = 0; r < 8; r++) {
-                const GK_XT *xr = x + r * rs;
-                a[r] = GK_LOADX8(xr) * wv[0];
-                for (c = 1; c < nv8 - 1; c++)
-                    a[r] += GK_LOADX8(xr + 8 * c) * wv[c];
-                a[r] += gk_v_and8(GK_LOADX8(xr + 8 * (nv8 - 1)), mk) * wv[nv8 - 1];
+#define GK_PIPE_MARGIN                                                            \
+    {                                                                             \
+        const GK_XT *xr = x + r * rs;                                             \
+        a[r] = GK_LOADX8(xr) * wv[0];                                             \
+        for (c = 1; c < nv8 - 1; c++)                                             \
+            a[r] += GK_LOADX8(xr + 8 * c) * wv[c];                                \
+        a[r] += gk_v_and8(GK_LOADX8(xr + 8 * (nv8 - 1)), mk) * wv[nv8 - 1];       \
+    }
+            if (roll) {
+                /* one row per iteration (a constant: one of the two loops is
+                   compiled into each function) */
+#pragma GCC unroll 1
+                for (r = 0; r < 8; r++)
+                    GK_PIPE_MARGIN
+            } else {
+                for (r = 0; r < 8; r++)
+                    GK_PIPE_MARGIN
             }
+#undef GK_PIPE_MARGIN
             z = gk_v_hsum8x8(a) + bv;
         }
         if (q >= 1 && q <= m) {
@@ -758,27 +800,44 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8)
    d = 64 one per loss kind, nv8 a run-time value (the loops over a row's
    vectors not unrolled; weights and gradient partly on the stack) */
 typedef gk_intp (*GK_CAT(gk_pipe_fn, GK_SFX))(GK_PIPE_ARGS);
-#define GK_PIPE_DEF(NAME, KIND, NV)                                               \
+#define GK_PIPE_DEF(NAME, KIND, NV, ROLL)                                         \
     GK_FAST GK_NO_UNSWITCH static gk_intp NAME(GK_PIPE_ARGS)                      \
     {                                                                             \
         return GK_PIPE(X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, \
-                       res, KIND, NV);                                            \
+                       res, KIND, NV, ROLL);                                      \
     }
 #define GK_PIPE_NAME(KN, NV) GK_CAT(GK_CAT(KN, GK_SFX), NV)
-#define GK_PIPE_DEF3(NV)                                                          \
-    GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_sq, NV), GK_LOSS_SQUARED, NV)                \
-    GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_lg, NV), GK_LOSS_LOGISTIC, NV)               \
-    GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_hu, NV), GK_LOSS_HUBER, NV)
-GK_PIPE_DEF3(3) GK_PIPE_DEF3(4) GK_PIPE_DEF3(5) GK_PIPE_DEF3(6) GK_PIPE_DEF3(7) GK_PIPE_DEF3(8)
-GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_sq, g), GK_LOSS_SQUARED, (d + 7) / 8)
-GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_lg, g), GK_LOSS_LOGISTIC, (d + 7) / 8)
-GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_hu, g), GK_LOSS_HUBER, (d + 7) / 8)
-#define GK_PIPE_ROW(KN)                                                           \
+#define GK_PIPE_DEF3(NV, ROLL, SQ, LG, HU)                                        \
+    GK_PIPE_DEF(GK_PIPE_NAME(SQ, NV), GK_LOSS_SQUARED, NV, ROLL)                  \
+    GK_PIPE_DEF(GK_PIPE_NAME(LG, NV), GK_LOSS_LOGISTIC, NV, ROLL)                 \
+    GK_PIPE_DEF(GK_PIPE_NAME(HU, NV), GK_LOSS_HUBER, NV, ROLL)
+#define GK_PIPE_DEF36(ROLL, SQ, LG, HU)                                           \
+    GK_PIPE_DEF3(3, ROLL, SQ, LG, HU) GK_PIPE_DEF3(4, ROLL, SQ, LG, HU)           \
+    GK_PIPE_DEF3(5, ROLL, SQ, LG, HU) GK_PIPE_DEF3(6, ROLL, SQ, LG, HU)           \
+    GK_PIPE_DEF3(7, ROLL, SQ, LG, HU) GK_PIPE_DEF3(8, ROLL, SQ, LG, HU)
+GK_PIPE_DEF36(0, gk_pipe_sq, gk_pipe_lg, gk_pipe_hu)
+GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_sq, g), GK_LOSS_SQUARED, (d + 7) / 8, 0)
+GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_lg, g), GK_LOSS_LOGISTIC, (d + 7) / 8, 0)
+GK_PIPE_DEF(GK_PIPE_NAME(gk_pipe_hu, g), GK_LOSS_HUBER, (d + 7) / 8, 0)
+#define GK_PIPE_ROW(KN, KG)                                                       \
     {GK_PIPE_NAME(KN, 3), GK_PIPE_NAME(KN, 4), GK_PIPE_NAME(KN, 5), GK_PIPE_NAME(KN, 6), \
-     GK_PIPE_NAME(KN, 7), GK_PIPE_NAME(KN, 8), GK_PIPE_NAME(KN, g)}
-/* [kind][nv8 <= 8 ? nv8 - 3 : 6] */
-static const GK_CAT(gk_pipe_fn, GK_SFX) GK_CAT(gk_pipe_tab, GK_SFX)[3][7] = {
-    GK_PIPE_ROW(gk_pipe_sq), GK_PIPE_ROW(gk_pipe_lg), GK_PIPE_ROW(gk_pipe_hu)};
+     GK_PIPE_NAME(KN, 7), GK_PIPE_NAME(KN, 8), GK_PIPE_NAME(KG, g)}
+#if GK_IS_F32
+#define GK_PIPE_ROLLED(KR, KN) GK_PIPE_ROW(KN, KN)
+#else
+/* streaming float64 (d <= 64): the margins one row per iteration, a second
+   function per (nv8, loss kind) */
+GK_PIPE_DEF36(1, gk_pipe_sqr, gk_pipe_lgr, gk_pipe_hur)
+#define GK_PIPE_ROLLED(KR, KN) GK_PIPE_ROW(KR, KN)
+#endif
+/* [streaming][kind][nv8 <= 8 ? nv8 - 3 : 6] */
+static const GK_CAT(gk_pipe_fn, GK_SFX) GK_CAT(gk_pipe_tab, GK_SFX)[2][3][7] = {
+    {GK_PIPE_ROW(gk_pipe_sq, gk_pipe_sq), GK_PIPE_ROW(gk_pipe_lg, gk_pipe_lg),
+     GK_PIPE_ROW(gk_pipe_hu, gk_pipe_hu)},
+    {GK_PIPE_ROLLED(gk_pipe_sqr, gk_pipe_sq), GK_PIPE_ROLLED(gk_pipe_lgr, gk_pipe_lg),
+     GK_PIPE_ROLLED(gk_pipe_hur, gk_pipe_hu)}};
+#undef GK_PIPE_ROLLED
+#undef GK_PIPE_DEF36
 #undef GK_PIPE_ROW
 #undef GK_PIPE_DEF3
 #undef GK_PIPE_NAME
@@ -810,7 +869,8 @@ static void GK_CAT(gk_lin_rows_c, GK_SFX)(
            one-pass loop at d = 24 and 32, while in cache (1.28e5 / d rows,
            512 KB) that loop's 32-row logistic iterations were ~5% faster and
            least squares ~5% slower (timed in one process, two threads). */
-        k0 += GK_CAT(gk_pipe_tab, GK_SFX)[kind][d <= 64 ? (d + 7) / 8 - 3 : 6](
+        k0 += GK_CAT(gk_pipe_tab, GK_SFX)[(k1 - k0) * d * (gk_intp)sizeof(GK_XT) >=
+                                          GK_PF_MIN_BYTES][kind][d <= 64 ? (d + 7) / 8 - 3 : 6](
             X, X_end, rs, d, y, sw, w, fit_intercept, delta, start, k0, k1, g, res);
         if (k0 >= k1)
             return;
