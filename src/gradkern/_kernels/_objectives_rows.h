@@ -684,8 +684,9 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    1.27; d = 64 (16 rows) 1.59-1.74 / 1.20-1.26 against 2.4-2.6 / 1.53-1.55;
    least squares d = 32 1.47-1.50 / 1.12-1.15 against 1.67-1.75 / 1.21-1.25,
    d = 64 1.82-2.1 / 1.29-1.39 against 2.24-2.41 / 1.52-1.57; d = 48 and 56
-   unchanged (~1.45 at the low level; no distance from 8 to 64 rows and
-   neither loop did better). The unrolled loop with the new distances was
+   unchanged in the direct comparison (~1.45 at the low level; at d = 48 no
+   distance from 8 to 64 rows did better with either loop; at d = 56 one
+   sweep gave 1.30-1.36 for 16 rows ahead, not seen again). The unrolled loop with the new distances was
    no faster than with the old ones, and the one-row loop with the old ones
    (8 groups) lost most of the gain at d = 40 and 64; unrolling by 2 or 4
    timed like 1. In cache (2 MB, two threads) the one-row loop was 0-13%
