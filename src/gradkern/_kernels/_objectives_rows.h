@@ -695,20 +695,21 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    row per iteration streams better was not pinned down (no performance
    counters in that VM). float32 kept its unrolled loop (the one-row loop
    timed alike at d = 32 and up to 8% slower at d = 64).
-   The prefetch locality is read from a variable gcc cannot see (an empty
-   asm) and tested for each prefetch (stop 20): the prefetch loop then
-   differs from the one with the constant compiled in only by a compare and
-   branch, yet the whole loop streams faster on that AMD EPYC (medians, same
-   functions called from Python, 256 MB of X, two threads, high / low
+   In float64 the prefetch locality is read from a variable gcc cannot see
+   (an empty asm) and tested for each prefetch (stop 20): the prefetch loop
+   then differs from the one with the constant compiled in only by a compare
+   and branch, yet the whole loop streams faster on that AMD EPYC (medians,
+   same functions called from Python, 256 MB of X, two threads, high / low
    level, constant -> tested): logistic float64 d = 32 1.43 / 1.15 -> 1.22 /
    1.08, d = 40 1.55 / 1.14 -> 1.40 / 1.11, d = 48 2.33 / 1.46 -> 1.47 /
    1.17, d = 56 2.22 / 1.39 -> 1.55 / 1.17, d = 64 1.61 / 1.22 -> 1.31 /
-   1.15; least squares d = 32 1.46 / 1.12 -> 1.15 / 1.10, d = 64 1.79 /
-   1.25 -> 1.42 / 1.16; d = 24 mixed at the high level (least squares
-   1.45 -> 1.38, logistic 1.21 -> 1.28 in 7 samples), alike at the low;
-   float32 (d = 32, 64) alike within the noise. Found by taking the stop-18 harness's run-time knobs out one at
-   a time; a never-taken branch of another form, moving the address into
-   a register, a run-time distance, or 2-6 nops per prefetch did not do
+   1.15; least squares d = 32 1.46 / 1.12 -> 1.15 / 1.10, d = 64 1.79 / 1.25
+   -> 1.42 / 1.16; d = 24 mixed at the high level (least squares 1.45 ->
+   1.38, logistic 1.21 -> 1.28 in 7 samples), alike at the low; float32 keeps
+   the constant (tested, logistic d = 32 and 64 timed alike, least squares d
+   = 64 16% slower). Found by taking the stop-18 harness's run-time knobs out
+   one at a time; a never-taken branch of another form, moving the address
+   into a register, a run-time distance, or 2-6 nops per prefetch did not do
    the same. Why, not found. Against the
    loops it replaces (float64: the blocked loop for d <= 32, the general one
    above; float32 d > 32: the general one), both timed in one process, two
@@ -736,10 +737,11 @@ GK_VINLINE gk_intp GK_PIPE(GK_PIPE_ARGS, const int kind, const gk_intp nv8,
     double tmp[8 * GK_PIPE_MAXV];
     gk_intp m = (k1 - k0) / 8, q, c, r, j;
     int streams, pf_loc = GK_PIPE_PF_LOC;
-    /* the prefetch locality as a value gcc cannot see, tested for each
-       prefetch below: with the constant compiled in, the loop streamed up
-       to 1.6x slower on Zen 4 (see above) */
-    __asm__("" : "+r"(pf_loc));
+    /* float64: the prefetch locality as a value gcc cannot see, tested for
+       each prefetch below; with the constant compiled in, the loop streamed
+       up to 1.6x slower on Zen 4 (see above). float32 keeps the constant. */
+    if (!GK_IS_F32)
+        __asm__("" : "+r"(pf_loc));
     while (m > 0 && (uintptr_t)(x0 + (8 * m - 1) * rs + 8 * nv8) > (uintptr_t)X_end)
         m--;
     if (m == 0)
