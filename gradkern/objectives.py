@@ -28,8 +28,9 @@ SoftmaxCrossEntropy, Huber):
 - ``X`` must be finite: this is checked once, at construction. The objects keep
   a reference to ``X`` (no copy when it already has a kernel layout): do not
   modify it afterwards. Small C-ordered ``X`` (at most 1 MiB, 2 to 16
-  features) is also copied once to column-major order, which the kernels
-  read faster there; calls on all rows or a contiguous slice use the copy;
+  features) is also copied once to column-major order (float32 widened to
+  float64, exactly), which the kernels read faster there; calls on all rows
+  or a contiguous slice use the copy;
 - ``rows=`` selects a minibatch without copying ``X``: a slice, an integer
   index array (repeats allowed, negative indices count from the end) or a
   boolean mask of length ``n_samples``; the loss is then the weighted mean
@@ -114,16 +115,20 @@ def _prepare_X(X):
 # is also kept as a column-major copy for calls on all rows or a contiguous
 # slice: the F-order loop (_objectives_cols.h) runs 1.1-2.4x faster on data in
 # cache at these d than the row loops (bench/c/objectives_cols.c, 1,000 rows).
+# The copy is float64 for float32 X too (the widening is exact; results agree
+# with the float32 copy's to rounding): one thread, value_and_grad on float32 X,
+# least squares at 1,000 x 10 took 1.33 us against 1.47 from a float32 copy,
+# 0.95-1.13x as fast over d = 2-16 at 1,000 and 10,000 rows, logistic 0.98-1.13x.
 _COPY_MIN_D, _COPY_MAX_D, _COPY_MAX_BYTES = 2, 16, 1 << 20
 
 
 def _column_copy(X):
-    """A column-major copy of X, each column starting on a 64-byte boundary
-    (aligned vector loads; the column stride is padded)."""
+    """A float64 column-major copy of X, each column starting on a 64-byte
+    boundary (aligned vector loads; the column stride is padded)."""
     n, d = X.shape
-    it = X.itemsize
+    it = 8
     cs = -(-n * it // 64) * 64 // it
-    buf = np.empty(cs * d + 64 // it, dtype=X.dtype)
+    buf = np.empty(cs * d + 64 // it, dtype=np.float64)
     off = (-buf.ctypes.data % 64) // it
     Xc = buf[off:off + cs * d].reshape(d, cs).T[:n]
     Xc[...] = X

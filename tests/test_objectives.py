@@ -596,14 +596,15 @@ def test_concurrent_calls_on_one_objective_keep_their_rows():
 
 def test_small_c_ordered_X_gets_an_aligned_column_copy():
     """Small C-ordered X with 2-16 features is also kept column-major (columns on
-    64-byte boundaries) for calls on all rows and contiguous slices; results
-    agree with the row loops (index arrays) and numpy to rounding."""
+    64-byte boundaries; float64, float32 widened) for calls on all rows and
+    contiguous slices; results agree with the row loops (index arrays) and numpy
+    to rounding."""
     rng = np.random.default_rng(11)
     for dt in (np.float32, np.float64):
         for n, d in ((8, 2), (9, 3), (1000, 10), (1001, 16), (77, 5)):
             X = rng.standard_normal((n, d)).astype(dt)
             Xc = O._column_copy(X)
-            assert np.array_equal(Xc, X) and Xc.strides[0] == X.itemsize
+            assert np.array_equal(Xc, X) and Xc.dtype == np.float64 and Xc.strides[0] == 8
             assert Xc.ctypes.data % 64 == 0 and Xc.strides[1] % 64 == 0
             y = rng.standard_normal(n)
             w = rng.standard_normal(d)
