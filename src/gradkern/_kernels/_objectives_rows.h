@@ -697,8 +697,9 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    timed alike at d = 32 and up to 8% slower at d = 64).
    In float64 the prefetch locality is read from a variable gcc cannot see
    (an empty asm) and tested for each prefetch (stop 20): the prefetch loop
-   then differs from the one with the constant compiled in only by a compare
-   and branch, yet the whole loop streams faster on that AMD EPYC (medians,
+   gains an address computation, a compare and a not-taken branch per
+   prefetch (the rest of the code reads the same, registers assigned
+   differently), yet the whole loop streams faster on that AMD EPYC (medians,
    same functions called from Python, 256 MB of X, two threads, high / low
    level, constant -> tested): logistic float64 d = 32 1.43 / 1.15 -> 1.22 /
    1.08, d = 40 1.55 / 1.14 -> 1.40 / 1.11, d = 48 2.33 / 1.46 -> 1.47 /
