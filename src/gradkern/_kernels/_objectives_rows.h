@@ -705,10 +705,11 @@ GK_FUSED_TAB(gk_fusedf_tab, gk_fusedf_sq, gk_fusedf_lg, gk_fusedf_hu)
    1.08, d = 40 1.55 / 1.14 -> 1.40 / 1.11, d = 48 2.33 / 1.46 -> 1.47 /
    1.17, d = 56 2.22 / 1.39 -> 1.55 / 1.17, d = 64 1.61 / 1.22 -> 1.31 /
    1.15; least squares d = 32 1.46 / 1.12 -> 1.15 / 1.10, d = 64 1.79 / 1.25
-   -> 1.42 / 1.16; d = 24 mixed at the high level (least squares 1.45 ->
-   1.38, logistic 1.21 -> 1.28 in 7 samples), alike at the low; float32 keeps
-   the constant (tested, logistic d = 32 and 64 timed alike, least squares d
-   = 64 16% slower). Found by taking the stop-18 harness's run-time knobs out
+   -> 1.42 / 1.16; d = 24 mixed at the high level (in 61-70 samples:
+   least squares 1.33 -> 1.31, logistic 1.34 -> 1.40, and 16, 32 or 96 rows
+   ahead instead of 64 did not recover it: 1.86, 1.41, 1.47), alike at the
+   low; float32 keeps the constant (tested, logistic d = 32 and 64 timed
+   alike, least squares d = 64 16% slower). Found by taking the stop-18 harness's run-time knobs out
    one at a time; a never-taken branch of another form, moving the address
    into a register, a run-time distance, or 2-6 nops per prefetch did not do
    the same. Why, not found. Against the
